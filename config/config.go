@@ -1,0 +1,121 @@
+// Package config holds Hookflow's configuration: every setting is read from a
+// HOOKFLOW_* environment variable, defaulted once here and validated before use.
+//
+// Variables (defaults in brackets):
+//
+//	HOOKFLOW_HTTP_ADDR               API listen address [127.0.0.1:8080]
+//	HOOKFLOW_TEMPORAL_ADDRESS        Temporal frontend [127.0.0.1:7233]
+//	HOOKFLOW_TEMPORAL_NAMESPACE      namespace [default]
+//	HOOKFLOW_TASK_QUEUE              task queue [hookflow]
+//	HOOKFLOW_DATABASE_URL            sqlite://PATH or postgres://... [sqlite://.hookflow/hookflow.db]
+//	HOOKFLOW_API_KEYS                comma-separated bearer tokens; empty disables auth [empty]
+//	HOOKFLOW_ALLOW_PRIVATE_TARGETS   allow loopback/private subscriber URLs [false]
+//	HOOKFLOW_RETRY_INITIAL_INTERVAL  first backoff [5s]
+//	HOOKFLOW_RETRY_BACKOFF_COEFFICIENT  growth of each backoff [2]
+//	HOOKFLOW_RETRY_MAX_INTERVAL      longest backoff [4h]
+//	HOOKFLOW_RETRY_MAX_ATTEMPTS      attempts per round, 0 = bounded by duration only [0]
+//	HOOKFLOW_RETRY_MAX_DURATION      how long a round of attempts may last [72h]
+//	HOOKFLOW_ATTEMPT_TIMEOUT         per-attempt HTTP timeout [15s]
+//	HOOKFLOW_FAILED_RETENTION        how long a failed delivery stays open for a retry signal [168h]
+//	HOOKFLOW_MAX_BODY_BYTES          largest accepted request body [262144]
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is the whole of Hookflow's configuration.
+type Config struct {
+	HTTPAddr            string        `env:"HOOKFLOW_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	TemporalAddress     string        `env:"HOOKFLOW_TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
+	TemporalNamespace   string        `env:"HOOKFLOW_TEMPORAL_NAMESPACE" envDefault:"default"`
+	TaskQueue           string        `env:"HOOKFLOW_TASK_QUEUE" envDefault:"hookflow"`
+	DatabaseURL         string        `env:"HOOKFLOW_DATABASE_URL" envDefault:"sqlite://.hookflow/hookflow.db"`
+	APIKeys             []string      `env:"HOOKFLOW_API_KEYS" envSeparator:","`
+	AllowPrivateTargets bool          `env:"HOOKFLOW_ALLOW_PRIVATE_TARGETS" envDefault:"false"`
+	Retry               RetryPolicy   `envPrefix:"HOOKFLOW_RETRY_"`
+	AttemptTimeout      time.Duration `env:"HOOKFLOW_ATTEMPT_TIMEOUT" envDefault:"15s"`
+	FailedRetention     time.Duration `env:"HOOKFLOW_FAILED_RETENTION" envDefault:"168h"`
+	MaxBodyBytes        int64         `env:"HOOKFLOW_MAX_BODY_BYTES" envDefault:"262144"`
+}
+
+// RetryPolicy is the default schedule of attempts of a delivery. The
+// defaults follow Stripe and Svix: attempts for up to three days, backoff
+// growing from a few seconds to a few hours.
+type RetryPolicy struct {
+	InitialInterval    time.Duration `env:"INITIAL_INTERVAL" envDefault:"5s"`
+	BackoffCoefficient float64       `env:"BACKOFF_COEFFICIENT" envDefault:"2"`
+	MaxInterval        time.Duration `env:"MAX_INTERVAL" envDefault:"4h"`
+	MaxAttempts        int           `env:"MAX_ATTEMPTS" envDefault:"0"`
+	MaxDuration        time.Duration `env:"MAX_DURATION" envDefault:"72h"`
+}
+
+// Load reads the environment, applies defaults and validates the result.
+func Load() (Config, error) {
+	cfg, err := env.ParseAs[Config]()
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	cfg.APIKeys = trimEmpty(cfg.APIKeys)
+	return cfg, cfg.Validate()
+}
+
+// Default returns the configuration an empty environment yields.
+func Default() Config {
+	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
+	if err != nil {
+		panic(err) // the defaults above are constants; failing here is a programming error
+	}
+	return cfg
+}
+
+// Validate reports every setting that cannot work, naming its variable.
+func (c Config) Validate() error {
+	var errs []error
+	if c.TaskQueue == "" {
+		errs = append(errs, errors.New("HOOKFLOW_TASK_QUEUE must not be empty"))
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite://") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, fmt.Errorf("HOOKFLOW_DATABASE_URL must start with sqlite:// or postgres://, got %q", c.DatabaseURL))
+	}
+	if c.Retry.InitialInterval <= 0 {
+		errs = append(errs, errors.New("HOOKFLOW_RETRY_INITIAL_INTERVAL must be positive"))
+	}
+	if c.Retry.BackoffCoefficient < 1 {
+		errs = append(errs, errors.New("HOOKFLOW_RETRY_BACKOFF_COEFFICIENT must be at least 1"))
+	}
+	if c.Retry.MaxInterval < c.Retry.InitialInterval {
+		errs = append(errs, errors.New("HOOKFLOW_RETRY_MAX_INTERVAL must be at least HOOKFLOW_RETRY_INITIAL_INTERVAL"))
+	}
+	if c.Retry.MaxAttempts < 0 {
+		errs = append(errs, errors.New("HOOKFLOW_RETRY_MAX_ATTEMPTS must not be negative"))
+	}
+	if c.Retry.MaxAttempts == 0 && c.Retry.MaxDuration <= 0 {
+		errs = append(errs, errors.New("HOOKFLOW_RETRY_MAX_DURATION must be positive when HOOKFLOW_RETRY_MAX_ATTEMPTS is 0"))
+	}
+	if c.AttemptTimeout <= 0 {
+		errs = append(errs, errors.New("HOOKFLOW_ATTEMPT_TIMEOUT must be positive"))
+	}
+	if c.FailedRetention < 0 {
+		errs = append(errs, errors.New("HOOKFLOW_FAILED_RETENTION must not be negative"))
+	}
+	if c.MaxBodyBytes <= 0 {
+		errs = append(errs, errors.New("HOOKFLOW_MAX_BODY_BYTES must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+func trimEmpty(in []string) []string {
+	out := in[:0]
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

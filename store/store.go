@@ -1,0 +1,184 @@
+// Package store keeps Hookflow's durable records: subscriptions (with their
+// signing secrets), accepted events, and the delivery log. Workflows never
+// import it; the API and the activities do.
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned when no record has the requested id.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned when a record with the same id but different
+// content already exists.
+var ErrConflict = errors.New("store: conflict")
+
+// Subscription statuses.
+const (
+	SubscriptionActive = "active"
+	SubscriptionPaused = "paused"
+)
+
+// Delivery statuses, as the contract names them.
+const (
+	DeliveryPending    = "pending"
+	DeliveryDelivering = "delivering"
+	DeliveryRetrying   = "retrying"
+	DeliverySucceeded  = "succeeded"
+	DeliveryFailed     = "failed"
+	DeliveryCancelled  = "cancelled"
+)
+
+// Subscription is a subscriber endpoint and the event types it receives.
+type Subscription struct {
+	ID          string
+	URL         string
+	EventTypes  []string
+	Description string
+	// Secret is the current signing secret ("whsec_" + base64).
+	Secret string
+	// PreviousSecret keeps signing beside Secret until PreviousSecretExpiresAt,
+	// so that receivers can roll over without dropping a delivery.
+	PreviousSecret          string
+	PreviousSecretExpiresAt time.Time
+	Headers                 map[string]string
+	// Retry overrides the global retry policy field by field; nil keeps it.
+	Retry *RetryOverride
+	// Timeout overrides the global per-attempt timeout when positive.
+	Timeout   time.Duration
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RetryOverride is a subscription's own retry schedule. Nil fields fall back
+// to the global policy.
+type RetryOverride struct {
+	InitialIntervalSeconds *float64 `json:"initial_interval_seconds,omitempty"`
+	BackoffCoefficient     *float64 `json:"backoff_coefficient,omitempty"`
+	MaxIntervalSeconds     *float64 `json:"max_interval_seconds,omitempty"`
+	MaxAttempts            *int     `json:"max_attempts,omitempty"`
+	MaxDurationSeconds     *float64 `json:"max_duration_seconds,omitempty"`
+}
+
+// SigningSecrets returns the secrets that sign a request sent at now: the
+// current one, and the previous one while its grace period lasts.
+func (s Subscription) SigningSecrets(now time.Time) []string {
+	secrets := []string{s.Secret}
+	if s.PreviousSecret != "" && now.Before(s.PreviousSecretExpiresAt) {
+		secrets = append(secrets, s.PreviousSecret)
+	}
+	return secrets
+}
+
+// Event is an accepted event. Payload is the exact JSON body every
+// subscriber receives, so that every attempt signs the same bytes.
+type Event struct {
+	ID         string
+	Type       string
+	Payload    []byte
+	BodyHash   string
+	WorkflowID string
+	RunID      string
+	// Dispatched is set once every matching subscriber has a delivery.
+	Dispatched bool
+	CreatedAt  time.Time
+}
+
+// Delivery is one event on its way to one subscription.
+type Delivery struct {
+	ID             string
+	EventID        string
+	SubscriptionID string
+	URL            string
+	Status         string
+	Attempts       int
+	NextAttemptAt  time.Time
+	WorkflowID     string
+	UpdatedAt      time.Time
+}
+
+// Attempt is one HTTP request of a delivery, as the attempt log shows it.
+type Attempt struct {
+	DeliveryID      string
+	Attempt         int
+	StartedAt       time.Time
+	DurationMs      int64
+	StatusCode      int
+	Error           string
+	ResponseExcerpt string
+}
+
+// ListSubscriptionsParams selects a page of subscriptions.
+type ListSubscriptionsParams struct {
+	// EventType, when set, keeps the subscriptions that would receive it.
+	EventType string
+	// After is the cursor: the last id of the previous page.
+	After string
+	Limit int
+}
+
+// Store is what the API and the activities need from the database. Both
+// SQLite and PostgreSQL implement it, through New.
+type Store interface {
+	CreateSubscription(ctx context.Context, s Subscription) error
+	GetSubscription(ctx context.Context, id string) (Subscription, error)
+	ListSubscriptions(ctx context.Context, p ListSubscriptionsParams) ([]Subscription, error)
+	UpdateSubscription(ctx context.Context, s Subscription) error
+	DeleteSubscription(ctx context.Context, id string) error
+	// MatchSubscriptions returns up to limit active subscriptions whose
+	// event types match eventType, with ids greater than after, by id.
+	MatchSubscriptions(ctx context.Context, eventType, after string, limit int) ([]Subscription, error)
+
+	// CreateEvent stores e unless an event with its id exists. It returns
+	// the stored event and whether this call created it; an existing event
+	// with another BodyHash is ErrConflict.
+	CreateEvent(ctx context.Context, e Event) (Event, bool, error)
+	GetEvent(ctx context.Context, id string) (Event, error)
+	SetEventRun(ctx context.Context, id, runID string) error
+	MarkEventDispatched(ctx context.Context, id string) error
+	DeleteEvent(ctx context.Context, id string) error
+
+	// AddDeliveries records pending deliveries; existing ones are kept.
+	AddDeliveries(ctx context.Context, ds []Delivery) error
+	// RecordAttempt appends to the attempt log and moves the delivery to
+	// status, keeping at most the newest MaxAttemptsKept attempts.
+	RecordAttempt(ctx context.Context, a Attempt, status string, nextAttemptAt time.Time) error
+	SetDeliveryStatus(ctx context.Context, id, status string, nextAttemptAt time.Time) error
+	GetDelivery(ctx context.Context, id string) (Delivery, error)
+	ListAttempts(ctx context.Context, deliveryID string) ([]Attempt, error)
+	ListDeliveries(ctx context.Context, eventID string) ([]Delivery, error)
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// MaxAttemptsKept bounds the attempt log of one delivery: a receiver that is
+// down for days must not grow the table without end.
+const MaxAttemptsKept = 100
+
+// MatchPatterns lists the subscription patterns that receive eventType: the
+// type itself, "*", and "prefix.*" for each dotted prefix. Matching by an
+// exact list keeps the lookup an index scan in every database.
+func MatchPatterns(eventType string) []string {
+	patterns := []string{eventType, "*"}
+	for i := 0; i < len(eventType); i++ {
+		if eventType[i] == '.' {
+			patterns = append(patterns, eventType[:i+1]+"*")
+		}
+	}
+	return patterns
+}
+
+// Matches reports whether pattern (exact, "*" or "prefix.*") receives eventType.
+func Matches(pattern, eventType string) bool {
+	if pattern == "*" || pattern == eventType {
+		return true
+	}
+	prefix, ok := strings.CutSuffix(pattern, "*")
+	return ok && strings.HasSuffix(prefix, ".") && strings.HasPrefix(eventType, prefix)
+}
