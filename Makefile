@@ -3,7 +3,7 @@ GO ?= go
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: run test lint unit build clean
+.PHONY: run test lint unit build bench clean
 
 run:
 	scripts/run.sh
@@ -24,6 +24,14 @@ lint:
 unit:
 	scripts/temporal-cli.sh >/dev/null
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# The benchmark of README "Performance": starts a dev server (settings as
+# `make run`), a local receiver and `hookflow serve` per scenario, prints one
+# table and writes bench-results/*.json; about 12 minutes. BENCH_FLAGS adds
+# flags: -quick (a few minutes), -scenarios 500x10, -temporal-address HOST:PORT.
+bench: build
+	scripts/temporal-cli.sh >/dev/null
+	$(GO) run ./cmd/hookflow-bench -hookflow bin/hookflow $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin .hookflow

@@ -1,0 +1,524 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/hookflow/hookflow/ids"
+	"github.com/hookflow/hookflow/signing"
+	"github.com/hookflow/hookflow/store"
+)
+
+// post is one event the bench posted.
+type post struct {
+	id       string
+	sent     time.Time
+	accepted time.Time
+	err      error
+}
+
+func (b *bench) run(ctx context.Context, sc Scenario) (res Result) {
+	res = Result{Scenario: sc, LoadBefore: loadAvg()}
+	defer func() { res.LoadAfter = loadAvg() }()
+	ctx, cancel := context.WithTimeout(ctx, b.opts.Timeout)
+	defer cancel()
+	fail := func(err error) Result {
+		res.Error = err.Error()
+		return res
+	}
+	dir, err := scenarioDir(b.opts.WorkDir, sc)
+	if err != nil {
+		return fail(err)
+	}
+	recv, err := startReceiver()
+	if err != nil {
+		return fail(err)
+	}
+	defer recv.close()
+	if sc.Kind == KindBaseline {
+		return b.baseline(ctx, sc, recv, res)
+	}
+
+	address := b.opts.TemporalAddress
+	var tp *devServer
+	if address == "" {
+		b.progress("  starting the Temporal dev server")
+		if tp, err = startDevServer(ctx, dir, b.opts.DevServerArgs); err != nil {
+			return fail(err)
+		}
+		defer tp.stop()
+		address = tp.address
+	}
+	tc, err := client.DialContext(ctx, client.Options{HostPort: address, Namespace: b.opts.Namespace, Logger: quiet})
+	if err != nil {
+		return fail(fmt.Errorf("connect to Temporal at %s: %w", address, err))
+	}
+	defer tc.Close()
+
+	dbURL := b.opts.DatabaseURL
+	if dbURL == "" {
+		dbURL = "sqlite://" + filepath.Join(dir, "hookflow.db")
+	}
+	eventType := "bench." + sanitize(sc.Name) + "." + b.tag
+	b.progress("  creating %d subscriptions", sc.Subscribers)
+	if err := createSubscriptions(ctx, dbURL, eventType, sc.Subscribers, recv); err != nil {
+		return fail(err)
+	}
+
+	b.progress("  starting hookflow serve")
+	hf, err := startHookflow(ctx, b.opts.Hookflow, []string{
+		"HOOKFLOW_TEMPORAL_ADDRESS=" + address,
+		"HOOKFLOW_TEMPORAL_NAMESPACE=" + b.opts.Namespace,
+		"HOOKFLOW_TASK_QUEUE=bench-" + sanitize(sc.Name) + "-" + b.tag,
+		"HOOKFLOW_DATABASE_URL=" + dbURL,
+		"HOOKFLOW_ALLOW_PRIVATE_TARGETS=true",
+		"HOOKFLOW_API_KEYS=",
+	}, filepath.Join(dir, "hookflow.log"))
+	if err != nil {
+		return fail(err)
+	}
+	defer hf.stop()
+
+	pr := newProducer(hf.url, b.opts.Producers, b.opts.PayloadBytes)
+	// One event nobody subscribes to warms the connections and the worker's
+	// pollers before the clock starts.
+	if p := pr.post(ctx, "warmup-"+sanitize(sc.Name)+"-"+b.tag, "bench.warmup."+b.tag); p.err != nil {
+		return fail(fmt.Errorf("warm-up post: %w", p.err))
+	}
+
+	before, err := b.snapshot(ctx, hf, tp)
+	if err != nil {
+		return fail(err)
+	}
+	start := time.Now()
+	b.progress("  posting")
+	var posts []post
+	switch sc.Kind {
+	case KindIdle:
+		posts, err = b.postIdle(ctx, sc, pr, eventType, recv)
+	case KindSteady:
+		posts = b.postSteady(ctx, sc, pr, eventType)
+	default:
+		posts = b.postBurst(ctx, sc, pr, eventType)
+	}
+	if err == nil {
+		err = errors.Join(postErrors(posts)...)
+	}
+	if err != nil {
+		return fail(err)
+	}
+
+	b.progress("  waiting for %d deliveries", sc.Deliveries())
+	waitErr := b.waitDeliveries(ctx, recv, sc.Deliveries())
+	delivered, requests, last := recv.counts()
+	res.Delivered, res.Requests = delivered, requests
+	if !last.IsZero() {
+		res.ElapsedSec = seconds(last.Sub(start))
+		res.LastDeliverySec = res.ElapsedSec
+		res.DeliveriesPerSec = float64(delivered) / res.ElapsedSec
+	}
+	accept, first := latencies(posts, recv, sc.Subscribers)
+	res.AcceptP50Ms, res.AcceptP99Ms = percentile(accept, 0.50), percentile(accept, 0.99)
+	res.FirstAttemptP50Ms, res.FirstAttemptP99Ms = percentile(first, 0.50), percentile(first, 0.99)
+	if waitErr != nil {
+		res.Error = waitErr.Error()
+	}
+
+	b.progress("  waiting for every workflow to close")
+	if err := waitClosed(ctx, tc, eventType, sc.Deliveries()); err != nil && res.Error == "" {
+		res.Error = err.Error()
+	}
+	after, err := b.snapshot(ctx, hf, tp)
+	if err != nil {
+		return fail(err)
+	}
+	b.account(&res, before, after)
+
+	b.progress("  counting history events")
+	if err := countHistories(ctx, tc, eventType, &res); err != nil && res.Error == "" {
+		res.Error = err.Error()
+	}
+	if res.Error == "" && res.Requests != res.Delivered {
+		res.Error = fmt.Sprintf("%d repeated requests: not every delivery succeeded first time", res.Requests-res.Delivered)
+	}
+	return res
+}
+
+// snapshot is the counters a scenario is measured between.
+type snapshot struct {
+	hookflow, temporal, self procStat
+	metrics                  serverMetrics
+}
+
+func (b *bench) snapshot(ctx context.Context, hf *hookflowProc, tp *devServer) (snapshot, error) {
+	var s snapshot
+	var err error
+	if s.hookflow, err = readProc(hf.pid()); err != nil {
+		return s, fmt.Errorf("read hookflow's /proc: %w", err)
+	}
+	if s.self, err = readProc(os.Getpid()); err != nil {
+		return s, err
+	}
+	if tp != nil {
+		if s.temporal, err = readProc(tp.pid()); err != nil {
+			return s, fmt.Errorf("read the dev server's /proc: %w", err)
+		}
+		if s.metrics, err = scrapeMetrics(ctx, tp.metricsURL); err != nil {
+			return s, fmt.Errorf("read the dev server's metrics: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func (b *bench) account(res *Result, before, after snapshot) {
+	n := float64(max(res.Delivered, 1))
+	hfCPU := seconds(after.hookflow.CPU - before.hookflow.CPU)
+	res.HookflowCPUSec, res.HookflowCPUPer1k = hfCPU, hfCPU/n*1000
+	res.HookflowPeakRSSMB = float64(after.hookflow.PeakRSS) / (1 << 20)
+	res.BenchCPUSec = seconds(after.self.CPU - before.self.CPU)
+	total := hfCPU
+	if after.temporal.CPU > 0 {
+		tCPU := seconds(after.temporal.CPU - before.temporal.CPU)
+		res.TemporalCPUSec, res.TemporalCPUPer1k = tCPU, tCPU/n*1000
+		res.TemporalPeakRSSMB = float64(after.temporal.PeakRSS) / (1 << 20)
+		total += tCPU
+		m := after.metrics.sub(before.metrics)
+		res.PersistencePerDelivery = m.PersistenceRequests / n
+		res.PersistenceSeconds = m.PersistenceSeconds
+		res.PersistenceByOp = map[string]float64{}
+		for op, v := range m.PersistenceByOp {
+			res.PersistenceByOp[op] = math.Round(v/n*100) / 100
+		}
+		res.PersistenceMsByOp = map[string]float64{}
+		for op, v := range m.PersistenceSecondsByOp {
+			res.PersistenceMsByOp[op] = math.Round(v/n*100000) / 100
+		}
+		res.EagerWorkflowStarts, res.EagerWorkflowDenied, res.EagerActivities = m.EagerWorkflowStarts, m.EagerWorkflowDenied, m.EagerActivities
+	}
+	res.CPUMsPerDelivery = total / n * 1000
+}
+
+// createSubscriptions writes n subscriptions of eventType straight into
+// Hookflow's database: setting up 10,000 through the API would take longer
+// than delivering to them and is not what is measured.
+func createSubscriptions(ctx context.Context, dbURL, eventType string, n int, recv *receiver) error {
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	secret, err := signing.NewSecret()
+	if err != nil {
+		return err
+	}
+	work := make(chan int)
+	errs := make(chan error, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i := range work {
+				now := time.Now().UTC()
+				err := st.CreateSubscription(ctx, store.Subscription{
+					ID: ids.NewSubscription(), URL: recv.url(itoa(i)), EventTypes: []string{eventType},
+					Secret: secret, Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	var sendErr error
+	for i := range n {
+		select {
+		case work <- i:
+		case sendErr = <-errs:
+		}
+		if sendErr != nil {
+			break
+		}
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	return errors.Join(sendErr, <-errs)
+}
+
+// producer posts events to the API.
+type producer struct {
+	url     string
+	client  *http.Client
+	workers int
+	pad     string
+}
+
+func newProducer(url string, workers, payloadBytes int) *producer {
+	return &producer{
+		url:     url,
+		workers: workers,
+		client: &http.Client{
+			Timeout:   time.Minute,
+			Transport: &http.Transport{MaxIdleConns: workers * 2, MaxIdleConnsPerHost: workers * 2, IdleConnTimeout: time.Minute},
+		},
+		pad: strings.Repeat("x", max(payloadBytes-40, 0)),
+	}
+}
+
+func (p *producer) post(ctx context.Context, id, eventType string) post {
+	body, _ := json.Marshal(map[string]any{"type": eventType, "data": map[string]any{"bench": id, "pad": p.pad}})
+	out := post{id: id, sent: time.Now()}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url+"/v1/events", bytes.NewReader(body))
+	if err != nil {
+		out.err = err
+		return out
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", id)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		out.err = err
+		return out
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	out.accepted = time.Now()
+	if resp.StatusCode != http.StatusAccepted {
+		out.err = fmt.Errorf("POST /v1/events: %d %s", resp.StatusCode, bytes.TrimSpace(raw))
+	}
+	return out
+}
+
+func eventID(eventType string, i int) string {
+	return strings.ReplaceAll(eventType, ".", "-") + "-" + itoa(i)
+}
+
+func (b *bench) postBurst(ctx context.Context, sc Scenario, p *producer, eventType string) []post {
+	posts := make([]post, sc.Events)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(p.workers, sc.Events) {
+		wg.Go(func() {
+			for i := range work {
+				posts[i] = p.post(ctx, eventID(eventType, i), eventType)
+			}
+		})
+	}
+	for i := range sc.Events {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return posts
+}
+
+// postSteady posts at a fixed rate, each post on its own goroutine, so that
+// a slow answer delays no later post (an open loop, as real producers are).
+func (b *bench) postSteady(ctx context.Context, sc Scenario, p *producer, eventType string) []post {
+	posts := make([]post, sc.Events)
+	interval := time.Duration(float64(time.Second) / sc.Rate)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range sc.Events {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		wg.Go(func() { posts[i] = p.post(ctx, eventID(eventType, i), eventType) })
+	}
+	wg.Wait()
+	return posts
+}
+
+// postIdle posts one event, waits for its delivery, rests a moment, and
+// posts the next.
+func (b *bench) postIdle(ctx context.Context, sc Scenario, p *producer, eventType string, recv *receiver) ([]post, error) {
+	posts := make([]post, 0, sc.Events)
+	for i := range sc.Events {
+		ps := p.post(ctx, eventID(eventType, i), eventType)
+		posts = append(posts, ps)
+		if ps.err != nil {
+			return posts, ps.err
+		}
+		deadline := time.Now().Add(b.opts.Stall)
+		for {
+			if _, ok := recv.arrival("0", ps.id); ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				return posts, fmt.Errorf("event %s was not delivered within %s", ps.id, b.opts.Stall)
+			}
+			select {
+			case <-recv.notify:
+			case <-time.After(5 * time.Millisecond):
+			case <-ctx.Done():
+				return posts, ctx.Err()
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return posts, nil
+}
+
+func postErrors(posts []post) []error {
+	var errs []error
+	for _, p := range posts {
+		if p.err != nil {
+			errs = append(errs, fmt.Errorf("event %s: %w", p.id, p.err))
+			if len(errs) == 3 {
+				break
+			}
+		}
+	}
+	return errs
+}
+
+// waitDeliveries waits until want distinct deliveries arrived; it gives up
+// when none arrives for the stall time.
+func (b *bench) waitDeliveries(ctx context.Context, recv *receiver, want int) error {
+	lastCount, lastChange := -1, time.Now()
+	for {
+		n, _, _ := recv.counts()
+		if n >= want {
+			return nil
+		}
+		if n != lastCount {
+			lastCount, lastChange = n, time.Now()
+		}
+		if time.Since(lastChange) > b.opts.Stall {
+			return fmt.Errorf("stalled: %d of %d deliveries, none for %s", n, want, b.opts.Stall)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d deliveries when the scenario timed out", n, want)
+		case <-recv.notify:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// latencies returns the accept latency of every post and, for every
+// delivery, the time from the producer sending the event to the receiver
+// getting it, both in milliseconds.
+func latencies(posts []post, recv *receiver, subscribers int) (accept, first []float64) {
+	for _, p := range posts {
+		if p.err != nil {
+			continue
+		}
+		accept = append(accept, ms(p.accepted.Sub(p.sent)))
+		for s := range subscribers {
+			if at, ok := recv.arrival(itoa(s), p.id); ok {
+				first = append(first, ms(at.Sub(p.sent)))
+			}
+		}
+	}
+	return accept, first
+}
+
+// percentile is the nearest-rank percentile q of values; 0 when empty.
+func percentile(values []float64, q float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	s := slices.Clone(values)
+	slices.Sort(s)
+	rank := int(q*float64(len(s)) + 0.999999)
+	return s[min(max(rank, 1), len(s))-1]
+}
+
+// baseline sends the same number of signed POSTs straight from a pool of
+// goroutines: the ceiling of this machine's HTTP without any engine.
+func (b *bench) baseline(ctx context.Context, sc Scenario, recv *receiver, res Result) Result {
+	secret, err := signing.NewSecret()
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	workers := 64
+	c := &http.Client{Transport: &http.Transport{MaxIdleConns: workers, MaxIdleConnsPerHost: workers}}
+	payload := bytes.Repeat([]byte("x"), max(b.opts.PayloadBytes, 64))
+	before, err := readProc(os.Getpid())
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	start := time.Now()
+	work := make(chan int)
+	lat := make([][]float64, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range work {
+				sent := time.Now()
+				id := "baseline-" + itoa(i)
+				sig, err := signing.Sign([]string{secret}, id, sent, payload)
+				if err == nil {
+					err = sendOnce(ctx, c, recv.url(itoa(i)), id, sent, sig, payload)
+				}
+				if err != nil {
+					errs[w] = err
+					continue
+				}
+				lat[w] = append(lat[w], ms(time.Since(sent)))
+			}
+		})
+	}
+	for i := range sc.Events {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	elapsed := time.Since(start)
+	after, err := readProc(os.Getpid())
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	res.Delivered, res.Requests, _ = recv.counts()
+	res.ElapsedSec, res.LastDeliverySec = seconds(elapsed), seconds(elapsed)
+	res.DeliveriesPerSec = float64(res.Delivered) / seconds(elapsed)
+	all := slices.Concat(lat...)
+	res.FirstAttemptP50Ms, res.FirstAttemptP99Ms = percentile(all, 0.50), percentile(all, 0.99)
+	res.BenchCPUSec = seconds(after.CPU - before.CPU)
+	res.CPUMsPerDelivery = res.BenchCPUSec / float64(max(res.Delivered, 1)) * 1000
+	res.HookflowPeakRSSMB = 0
+	if err := errors.Join(errs...); err != nil {
+		res.Error = err.Error()
+	}
+	return res
+}
+
+func sendOnce(ctx context.Context, c *http.Client, url, id string, now time.Time, sig string, payload []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(signing.HeaderID, id)
+	req.Header.Set(signing.HeaderTimestamp, itoa(int(now.Unix())))
+	req.Header.Set(signing.HeaderSignature, sig)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("receiver answered %d", resp.StatusCode)
+	}
+	return nil
+}
