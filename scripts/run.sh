@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 temporal=$(scripts/temporal-cli.sh)
 mkdir -p .hookflow bin
 
-# The same settings the tests use (internal/testenv.DevServerArgs): SQLite in
-# WAL mode without fsync per commit, and eager start and eager activities,
-# which take round trips off every delivery.
+# The same settings the tests and `make bench` use (internal/testenv.DevServerArgs,
+# which says why each matters): SQLite in WAL mode without fsync per commit,
+# eager start and eager activities, search attributes from the cache, a
+# larger events cache, one partition per task queue.
 "$temporal" server start-dev \
   --ip 127.0.0.1 --port 7233 --ui-port 8233 \
   --db-filename .hookflow/temporal.db \
@@ -22,6 +23,10 @@ mkdir -p .hookflow bin
   --sqlite-pragma synchronous=normal \
   --dynamic-config-value system.enableActivityEagerExecution=true \
   --dynamic-config-value system.enableEagerWorkflowStart=true \
+  --dynamic-config-value system.forceSearchAttributesCacheRefreshOnRead=false \
+  --dynamic-config-value history.eventsCacheMaxSizeBytes=33554432 \
+  --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
+  --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
   >.hookflow/temporal.log 2>&1 &
 temporal_pid=$!
 trap 'kill "$temporal_pid" 2>/dev/null; wait "$temporal_pid" 2>/dev/null || true' EXIT
