@@ -55,6 +55,7 @@ const (
 	FindTargetsName       = "hookflow.FindTargets"
 	DeliverName           = "hookflow.Deliver"
 	SetDeliveryStatusName = "hookflow.SetDeliveryStatus"
+	PauseName             = "hookflow.Pause"
 )
 
 // Register adds every activity to r under its pinned name, so that renaming
@@ -63,6 +64,21 @@ func Register(r worker.ActivityRegistry, a *Activities) {
 	r.RegisterActivityWithOptions(a.FindTargets, activity.RegisterOptions{Name: FindTargetsName})
 	r.RegisterActivityWithOptions(a.Deliver, activity.RegisterOptions{Name: DeliverName})
 	r.RegisterActivityWithOptions(a.SetDeliveryStatus, activity.RegisterOptions{Name: SetDeliveryStatusName})
+	r.RegisterActivityWithOptions(a.Pause, activity.RegisterOptions{Name: PauseName})
+}
+
+// Pause waits for d. Run as a local activity it holds the workflow task
+// open, so that the events arriving meanwhile are handled together, in
+// the next task, rather than each in a task of its own.
+func (a *Activities) Pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (a *Activities) now() time.Time {

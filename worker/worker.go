@@ -1,7 +1,18 @@
-// Package worker runs Hookflow's workflows and activities on a task queue.
+// Package worker runs Hookflow's workflows and activities.
+//
+// One process runs two Temporal workers. The fan-out worker polls the
+// configured task queue, where the API starts event workflows; the
+// delivery worker polls workflows.DeliveryTaskQueue of it, where event
+// workflows start their deliveries. Apart, a backlog of thousands of
+// deliveries never holds up the workflow tasks of the fan-out that feeds
+// them: sharing one queue, pollers and task slots, an event workflow's
+// task waited behind every delivery queued before it.
 package worker
 
 import (
+	"errors"
+	"time"
+
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -9,15 +20,73 @@ import (
 	"github.com/hookflow/hookflow/workflows"
 )
 
-// New returns a worker with every workflow and activity registered.
-func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, taskQueue, sdkworker.Options{
-		// Deliveries mostly wait on receivers, not on CPU: many may be in
-		// flight at once without loading the machine.
-		MaxConcurrentActivityExecutionSize:      500,
-		MaxConcurrentLocalActivityExecutionSize: 500,
-	})
-	workflows.Register(w)
-	activities.Register(w, acts)
+// Workers are the fan-out and delivery workers of one process.
+type Workers struct {
+	fanOut, deliveries sdkworker.Worker
+}
+
+// Worker settings. A delivery is one short workflow task whose first
+// attempt runs inside it as a local activity, so a delivery in flight
+// holds a workflow task slot and a local activity slot together: the two
+// limits are equal, or tasks would wait in the worker for a local
+// activity slot while their workflow task's timeout runs.
+const (
+	// deliverySlots bounds the deliveries one process works on at once;
+	// they mostly wait on receivers, not on CPU, and the rest wait in
+	// the server's queue, which costs the worker no memory.
+	deliverySlots = 256
+	// deliveryPollers keep a poll waiting whenever a slot is free, so
+	// that the server hands tasks over at once instead of queueing them
+	// in its database.
+	deliveryPollers = 8
+	// fanOutSlots bounds the event workflows' tasks and their local
+	// activities (subscriber lookups, pauses).
+	fanOutSlots = 64
+	// fanOutPollers keep a sticky poll waiting for each event workflow's
+	// next task, so that it is handed over at once.
+	fanOutPollers = 8
+)
+
+// New returns the workers, with every workflow and activity registered on
+// both: deliveries started before they had a queue of their own run on
+// the fan-out queue.
+func New(c client.Client, taskQueue string, acts *activities.Activities) *Workers {
+	w := &Workers{
+		fanOut: sdkworker.New(c, taskQueue, sdkworker.Options{
+			MaxConcurrentWorkflowTaskExecutionSize:  fanOutSlots,
+			MaxConcurrentLocalActivityExecutionSize: fanOutSlots,
+			MaxConcurrentWorkflowTaskPollers:        fanOutPollers,
+			StickyScheduleToStartTimeout:            20 * time.Second,
+		}),
+		deliveries: sdkworker.New(c, workflows.DeliveryTaskQueue(taskQueue), sdkworker.Options{
+			MaxConcurrentWorkflowTaskExecutionSize:  deliverySlots,
+			MaxConcurrentLocalActivityExecutionSize: deliverySlots,
+			MaxConcurrentActivityExecutionSize:      deliverySlots,
+			MaxConcurrentWorkflowTaskPollers:        deliveryPollers,
+			MaxConcurrentActivityTaskPollers:        deliveryPollers / 2,
+		}),
+	}
+	for _, sw := range []sdkworker.Worker{w.fanOut, w.deliveries} {
+		workflows.Register(sw)
+		activities.Register(sw, acts)
+	}
 	return w
+}
+
+// Start starts both workers, or neither.
+func (w *Workers) Start() error {
+	if err := w.fanOut.Start(); err != nil {
+		return err
+	}
+	if err := w.deliveries.Start(); err != nil {
+		w.fanOut.Stop()
+		return errors.Join(errors.New("start the delivery worker"), err)
+	}
+	return nil
+}
+
+// Stop stops both workers; each finishes or hands back its tasks.
+func (w *Workers) Stop() {
+	w.fanOut.Stop()
+	w.deliveries.Stop()
 }

@@ -92,14 +92,8 @@ func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
 	}
 	// Wait until each child has started: an abandoned child must exist
 	// before its parent closes or continues as new.
-	for i, f := range futures {
-		if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-			var started *temporal.ChildWorkflowExecutionAlreadyStartedError
-			if !errors.As(err, &started) {
-				return EventResult{}, fmt.Errorf("start delivery to %s: %w", page.Targets[i].SubscriptionID, err)
-			}
-		}
-		r.status.Deliveries++
+	if err := r.awaitStarted(ctx, futures, page.Targets); err != nil {
+		return EventResult{}, err
 	}
 
 	if !page.Done && !r.status.Cancelled && len(page.Targets) > 0 {
@@ -110,6 +104,159 @@ func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
 	}
 	r.status.Done = true
 	return EventResult{Deliveries: r.status.Deliveries, Cancelled: r.status.Cancelled}, nil
+}
+
+// awaitStarted waits until every child has started: an abandoned child
+// that has not started when its parent's run closes is never started.
+//
+// Every child that starts, and every child that completes while the run is
+// open (first-try deliveries complete within milliseconds), is an event
+// that asks for a workflow task. Answered one at a time, a batch of 500
+// children costs several hundred workflow tasks. So the run holds each task
+// open for a short pause (a local activity) sized to gather a few dozen
+// events, and handles them together in the next task: a batch then costs
+// a few dozen tasks. The pause stays well under the 100 events the server
+// buffers for a task in flight.
+//
+// Before it closes, a run that started many children also waits a moment
+// for them to complete: a child completing while the run's last task is in
+// flight makes the server refuse the close (UnhandledCommand), which costs
+// a failed task and a replay of the whole history.
+func (r *eventRun) awaitStarted(ctx workflow.Context, futures []workflow.ChildWorkflowFuture, targets []activities.Target) error {
+	if len(futures) == 0 {
+		return nil
+	}
+	w := &batchWait{
+		futures: futures, targets: targets, startSeen: make([]bool, len(futures)), closedSeen: make([]bool, len(futures)),
+		lastWake: workflow.Now(ctx),
+	}
+	// Runs recorded before pausing existed replay without it: the version
+	// is asked only where the new behaviour would first differ, so runs
+	// that never need it (one subscriber, say) carry no marker.
+	version, asked := workflow.DefaultVersion, false
+	paced := func() bool {
+		if !asked {
+			version, asked = workflow.GetVersion(ctx, changePauseForChildStarts, workflow.DefaultVersion, 1), true
+		}
+		return version >= 1
+	}
+	for {
+		// Blocking here ends the current workflow task, so that the next
+		// one brings whatever arrived during the pause. (A selector over
+		// a thousand futures costs too much CPU per task; scanning them
+		// for readiness does not.)
+		if err := workflow.Await(ctx, w.changed); err != nil {
+			return err
+		}
+		added := w.take(ctx)
+		r.status.Deliveries += added
+		if w.err != nil {
+			return w.err
+		}
+		if w.started == len(futures) {
+			if len(futures) < settleFrom || w.closed == len(futures) || w.settled() || !paced() {
+				return nil
+			}
+			if w.settle == nil {
+				// Not cancelled when the run closes first: a timer left
+				// pending costs no event, a cancelled one does.
+				w.settle = workflow.NewTimerWithOptions(ctx, settleFor, workflow.TimerOptions{Summary: "let the deliveries of this batch finish"})
+			}
+		} else if !paced() {
+			continue
+		}
+		if err := r.pause(ctx, w); err != nil {
+			return err
+		}
+	}
+}
+
+// batchWait follows the children one run started.
+type batchWait struct {
+	futures               []workflow.ChildWorkflowFuture
+	targets               []activities.Target
+	startSeen, closedSeen []bool
+	started, closed       int // closed: completed, failed or cancelled
+	settle                workflow.Future
+	err                   error
+	lastWake              time.Time
+	rate                  float64 // events per second seen at the last wake
+}
+
+// changed reports whether a child started or closed, or the settling time
+// ran out, since take last looked.
+func (w *batchWait) changed() bool {
+	if w.settled() {
+		return true
+	}
+	for i, f := range w.futures {
+		if !w.startSeen[i] && f.GetChildWorkflowExecution().IsReady() || !w.closedSeen[i] && f.IsReady() {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *batchWait) settled() bool { return w.settle != nil && w.settle.IsReady() }
+
+// take counts what changed, notes the first failed start, updates the rate
+// of events, and returns how many children started.
+func (w *batchWait) take(ctx workflow.Context) int {
+	before := w.started + w.closed
+	added := 0
+	for i, f := range w.futures {
+		if !w.startSeen[i] && f.GetChildWorkflowExecution().IsReady() {
+			w.startSeen[i] = true
+			w.started++
+			added++
+			var already *temporal.ChildWorkflowExecutionAlreadyStartedError
+			if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil && !errors.As(err, &already) && w.err == nil {
+				w.err = fmt.Errorf("start delivery to %s: %w", w.targets[i].SubscriptionID, err)
+			}
+		}
+		if !w.closedSeen[i] && f.IsReady() {
+			w.closedSeen[i] = true
+			w.closed++
+		}
+	}
+	now := workflow.Now(ctx)
+	if dt := now.Sub(w.lastWake); dt > 0 {
+		w.rate = float64(w.started+w.closed-before) / dt.Seconds()
+	}
+	w.lastWake = now
+	return added
+}
+
+// changePauseForChildStarts is the workflow.GetVersion change id of the
+// pauses and the settling in awaitStarted.
+const changePauseForChildStarts = "pause-for-child-starts"
+
+const (
+	// pauseEvents is how many events one pause aims to gather; the server
+	// fails a task in flight past 100 buffered events.
+	pauseEvents = 40
+	minPause    = 10 * time.Millisecond
+	maxPause    = 250 * time.Millisecond
+	// A run that started settleFrom children or more waits up to
+	// settleFor for them to complete before it closes.
+	settleFrom = 100
+	settleFor  = time.Second
+)
+
+// pause holds the workflow task open long enough for about pauseEvents
+// events to arrive at the rate seen so far.
+func (r *eventRun) pause(ctx workflow.Context, w *batchWait) error {
+	d := maxPause
+	if w.rate > 0 {
+		d = time.Duration(float64(pauseEvents) / w.rate * float64(time.Second))
+	}
+	d = min(max(d, minPause), maxPause).Round(time.Millisecond)
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: d + 5*time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+		Summary:             fmt.Sprintf("gather events: %d of %d deliveries started, %d finished", w.started, len(w.futures), w.closed),
+	})
+	return workflow.ExecuteLocalActivity(lctx, activities.PauseName, d).Get(ctx, nil)
 }
 
 func (r *eventRun) cancelled(ctx workflow.Context) bool {
@@ -124,6 +271,7 @@ func (r *eventRun) startDelivery(ctx workflow.Context, t activities.Target) work
 	deliveryID := ids.Delivery(r.in.EventID, t.SubscriptionID)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            ids.DeliveryWorkflow(deliveryID),
+		TaskQueue:             DeliveryTaskQueue(workflow.GetInfo(ctx).TaskQueueName),
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		StaticSummary:         fmt.Sprintf("deliver %s %s to %s", r.in.EventType, r.in.EventID, t.URL),

@@ -23,6 +23,11 @@ const (
 	QueryStatus  = "status"
 )
 
+// DeliveryTaskQueue is the task queue of the deliveries an event workflow
+// running on taskQueue starts. Deliveries have a queue of their own so that
+// thousands of them waiting never delay the fan-out's own workflow tasks.
+func DeliveryTaskQueue(taskQueue string) string { return taskQueue + "-deliveries" }
+
 // Search attributes, registered on the namespace by `make run` and by
 // hookflow at start.
 var (

@@ -1,0 +1,133 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/hookflow/hookflow/app"
+	"github.com/hookflow/hookflow/ids"
+	"github.com/hookflow/hookflow/internal/testenv"
+	"github.com/hookflow/hookflow/signing"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// fanOutSubscribers is past Temporal's 2,000 pending children per run, and
+// not a multiple of the batch, so that the last run starts a partial batch.
+const fanOutSubscribers = 4*workflows.FanOutBatch + 100
+
+// One event to 2,100 subscribers: every one gets it once, and no run of the
+// event workflow meets a Temporal limit (pending children, history length
+// or size) or fails a workflow task over one.
+func TestEventReachesThousandsOfSubscribers(t *testing.T) {
+	h := testenv.StartHookflow(t, tp, app.ModeServe, nil)
+	r := testenv.NewReceiver(t)
+	secret, err := signing.NewSecret()
+	require.NoError(t, err)
+	r.SetSecret(secret)
+	createSubscriptions(t, h.App.Store(), r.URL, "fanout.test", secret, fanOutSubscribers)
+
+	acc := publish(t, h, map[string]any{"type": "fanout.test", "data": map[string]any{"n": 1}})
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.GreaterOrEqual(c, r.Count(), fanOutSubscribers)
+	}, 10*time.Minute, 500*time.Millisecond)
+	var ev eventView
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Equal(c, http.StatusOK, h.Do(t, http.MethodGet, "/v1/events/"+acc.ID, nil, &ev))
+		assert.Equal(c, "completed", ev.Status)
+	}, 2*time.Minute, 500*time.Millisecond)
+	require.Len(t, ev.Deliveries, fanOutSubscribers)
+	for _, d := range ev.Deliveries {
+		require.Equal(t, "succeeded", d.Status, d.ID)
+		require.Equal(t, 1, d.Attempts, d.ID)
+	}
+	reqs := r.Requests()
+	require.Len(t, reqs, fanOutSubscribers, "every subscriber got the event once, none twice")
+	for _, req := range reqs {
+		require.NoError(t, req.VerifyErr)
+	}
+
+	// Every run of the event workflow: all closed, none failed over a limit.
+	ctx := context.Background()
+	var runs []string
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		resp, err := tp.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("WorkflowId = '%s'", acc.WorkflowID),
+		})
+		require.NoError(c, err)
+		runs = runs[:0]
+		for _, info := range resp.GetExecutions() {
+			require.NotEqual(c, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, info.GetStatus())
+			runs = append(runs, info.GetExecution().GetRunId())
+		}
+		// One run per full batch, and one for the rest.
+		assert.Len(c, runs, fanOutSubscribers/workflows.FanOutBatch+1)
+	}, time.Minute, 500*time.Millisecond)
+	var last string
+	for _, run := range runs {
+		hist, err := testenv.History(ctx, tp.Client, acc.WorkflowID, run)
+		require.NoError(t, err)
+		require.Less(t, len(hist.GetEvents()), 4096, "run %s", run)
+		require.Less(t, proto.Size(hist), 10<<20, "run %s", run)
+		for _, e := range hist.GetEvents() {
+			require.NotEqual(t, enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED, e.GetEventType(), "run %s", run)
+			if a := e.GetWorkflowTaskFailedEventAttributes(); a != nil {
+				// A child completing while the run's closing task is in
+				// flight makes the server ask the run to look again; that
+				// is the one failure allowed, and the run avoids it by
+				// letting its children finish first.
+				require.Equal(t, enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, a.GetCause(), "run %s", run)
+			}
+		}
+		if hist.GetEvents()[len(hist.GetEvents())-1].GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED {
+			last = run
+		}
+	}
+	require.NotEmpty(t, last, "one run completed the fan-out")
+
+	if *updateHistories {
+		dir := filepath.Join("..", "workflows", "testdata", "histories")
+		require.NoError(t, testenv.SaveHistory(ctx, tp.Client, acc.WorkflowID, last, filepath.Join(dir, "event-fan-out-last-batch.json")))
+	}
+}
+
+// createSubscriptions writes n subscriptions straight into the store: the
+// API would take longer to create them than Hookflow to deliver to them.
+func createSubscriptions(t *testing.T, st store.Store, url, eventType, secret string, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	work := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for range work {
+				now := time.Now().UTC()
+				errs <- st.CreateSubscription(context.Background(), store.Subscription{
+					ID: ids.NewSubscription(), URL: url, EventTypes: []string{eventType}, Secret: secret,
+					Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
+				})
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+}
