@@ -14,9 +14,12 @@ import (
 func NewHTTPClient(dial func(network, address string, c syscall.RawConn) error) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: dial}
 	transport := &http.Transport{
-		DialContext:           dialer.DialContext,
-		MaxIdleConns:          512,
-		MaxIdleConnsPerHost:   64,
+		DialContext:  dialer.DialContext,
+		MaxIdleConns: 512,
+		// As many as the worker's delivery slots: a fan-out to subscribers
+		// on one host reuses every connection instead of closing most
+		// after each wave and handshaking again.
+		MaxIdleConnsPerHost:   256,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,

@@ -61,6 +61,7 @@ func Scenarios(quick bool) []Scenario {
 			{Name: "400x1", Kind: KindBurst, Events: 400, Subscribers: 1},
 			{Name: "100x10", Kind: KindBurst, Events: 100, Subscribers: 10},
 			{Name: "1x2500", Kind: KindBurst, Events: 1, Subscribers: 2500},
+			{Name: "steady-5x5-15s", Kind: KindSteady, Events: 75, Subscribers: 5, Rate: 5, Duration: 15 * time.Second},
 			{Name: "steady-20x5-15s", Kind: KindSteady, Events: 300, Subscribers: 5, Rate: 20, Duration: 15 * time.Second},
 			{Name: "baseline", Kind: KindBaseline, Events: 1000, Subscribers: 1},
 		}
@@ -70,6 +71,8 @@ func Scenarios(quick bool) []Scenario {
 		{Name: "2000x1", Kind: KindBurst, Events: 2000, Subscribers: 1},
 		{Name: "500x10", Kind: KindBurst, Events: 500, Subscribers: 10},
 		{Name: "1x10000", Kind: KindBurst, Events: 1, Subscribers: 10000},
+		// Below what this machine sustains, then the 100 deliveries/s.
+		{Name: "steady-5x5-60s", Kind: KindSteady, Events: 300, Subscribers: 5, Rate: 5, Duration: time.Minute},
 		{Name: "steady-20x5-60s", Kind: KindSteady, Events: 1200, Subscribers: 5, Rate: 20, Duration: time.Minute},
 		{Name: "baseline", Kind: KindBaseline, Events: 5000, Subscribers: 1},
 	}

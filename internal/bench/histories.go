@@ -129,7 +129,7 @@ func readHistory(ctx context.Context, c client.Client, workflowID, runID string,
 		case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
 			cause = "child start failed: " + ev.GetStartChildWorkflowExecutionFailedEventAttributes().GetCause().String()
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
-			cause = "workflow task timed out"
+			cause = "workflow task timed out: " + ev.GetWorkflowTaskTimedOutEventAttributes().GetTimeoutType().String()
 		}
 		if cause != "" {
 			failures++
