@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/signing"
 	"github.com/hookflow/hookflow/store"
 )
@@ -86,6 +87,11 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 	} else {
 		a.post(ctx, in, sub, event.Payload, &res)
 	}
+	// What the receiver sent back goes to the attempt log and into the
+	// workflow history; a receiver that echoes its own secret must not put
+	// it there.
+	res.Error = redactSecrets(res.Error, sub)
+	res.ResponseExcerpt = redactSecrets(res.ResponseExcerpt, sub)
 
 	switch {
 	case res.Error == "" && res.StatusCode >= 200 && res.StatusCode < 300:
@@ -179,6 +185,13 @@ func (a *Activities) post(ctx context.Context, in DeliverInput, sub store.Subscr
 }
 
 func classify(ctx context.Context, err error) string {
+	var blocked *netguard.BlockedError
+	switch {
+	case errors.As(err, &blocked):
+		return "refused by the outbound guard: " + blocked.Error() + "; nothing was sent"
+	case errors.Is(err, netguard.ErrBlocked):
+		return "refused by the outbound guard; nothing was sent"
+	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return "timed out waiting for the receiver"
 	}
@@ -186,6 +199,27 @@ func classify(ctx context.Context, err error) string {
 		return "cancelled while sending"
 	}
 	return err.Error()
+}
+
+// redacted replaces a subscription secret found in text from the receiver.
+const redacted = "[redacted]"
+
+// redactSecrets removes every signing secret of sub from s, whole or as the
+// base64 key after "whsec_".
+func redactSecrets(s string, sub store.Subscription) string {
+	if s == "" {
+		return s
+	}
+	for _, secret := range []string{sub.Secret, sub.PreviousSecret} {
+		if secret == "" {
+			continue
+		}
+		s = strings.ReplaceAll(s, secret, redacted)
+		if key := strings.TrimPrefix(secret, signing.SecretPrefix); len(key) >= 16 {
+			s = strings.ReplaceAll(s, key, redacted)
+		}
+	}
+	return s
 }
 
 // excerpt keeps the first ExcerptSize bytes, cut at a rune boundary.

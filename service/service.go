@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/store"
 )
 
@@ -35,6 +36,9 @@ type Service struct {
 	Now func() time.Time
 	// SecretGrace is how long a rotated-out secret keeps signing.
 	SecretGrace time.Duration
+	// Targets is the outbound guard subscriber URLs must pass when they
+	// are set; the zero value is the strict policy.
+	Targets netguard.Policy
 }
 
 func (s *Service) now() time.Time {

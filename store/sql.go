@@ -17,6 +17,7 @@ import (
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"github.com/hookflow/hookflow/secretbox"
 	"github.com/hookflow/hookflow/store/migrations"
 )
 
@@ -25,13 +26,15 @@ import (
 type SQL struct {
 	db       *sql.DB
 	postgres bool
+	// box seals subscriber secrets at rest; nil stores them as given.
+	box *secretbox.Box
 }
 
 var _ Store = (*SQL)(nil)
 
 // Open connects to the database named by url (sqlite://PATH or
 // postgres://...) and brings its schema up to date.
-func Open(ctx context.Context, url string) (*SQL, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*SQL, error) {
 	var (
 		s       = &SQL{}
 		dialect goose.Dialect
@@ -69,6 +72,9 @@ func Open(ctx context.Context, url string) (*SQL, error) {
 	if err != nil {
 		_ = s.db.Close()
 		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	for _, opt := range opts {
+		opt(s)
 	}
 	return s, nil
 }
@@ -138,6 +144,10 @@ const subscriptionColumns = `id, url, description, secret, previous_secret, prev
 	headers, retry, timeout_ms, status, created_at, updated_at`
 
 func (s *SQL) CreateSubscription(ctx context.Context, sub Subscription) error {
+	sub, err := s.sealSecrets(sub)
+	if err != nil {
+		return err
+	}
 	headers, retry, err := encodeSubscriptionJSON(sub)
 	if err != nil {
 		return err
@@ -244,6 +254,9 @@ func (s *SQL) querySubscriptions(ctx context.Context, query string, args ...any)
 			&headers, &retry, &timeoutMs, &sub.Status, &created, &updated); err != nil {
 			return nil, fmt.Errorf("store: scan subscription: %w", err)
 		}
+		if err := s.openSecrets(&sub); err != nil {
+			return nil, err
+		}
 		sub.PreviousSecretExpiresAt, sub.CreatedAt, sub.UpdatedAt = fromMicros(prevExp), fromMicros(created), fromMicros(updated)
 		sub.Timeout = time.Duration(timeoutMs) * time.Millisecond
 		if err := json.Unmarshal([]byte(headers), &sub.Headers); err != nil {
@@ -290,6 +303,10 @@ func (s *SQL) loadPatterns(ctx context.Context, subs []Subscription) error {
 }
 
 func (s *SQL) UpdateSubscription(ctx context.Context, sub Subscription) error {
+	sub, err := s.sealSecrets(sub)
+	if err != nil {
+		return err
+	}
 	headers, retry, err := encodeSubscriptionJSON(sub)
 	if err != nil {
 		return err
