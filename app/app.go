@@ -17,7 +17,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookflow/hookflow/activities"
@@ -146,9 +145,7 @@ func (a *App) temporalOptions() client.Options {
 	if a.codec != nil {
 		dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), a.codec)
 		opts.DataConverter = dc
-		opts.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
-			DataConverter: dc, EncodeCommonAttributes: true,
-		})
+		opts.FailureConverter = codec.NewFailureConverter(dc)
 	}
 	return opts
 }
