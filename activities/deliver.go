@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -92,6 +93,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 	// it there.
 	res.Error = redactSecrets(res.Error, sub)
 	res.ResponseExcerpt = redactSecrets(res.ResponseExcerpt, sub)
+	a.logAttempt(ctx, in, sub.URL, res)
 
 	switch {
 	case res.Error == "" && res.StatusCode >= 200 && res.StatusCode < 300:
@@ -111,7 +113,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 	if err := a.Store.RecordAttempt(ctx, toStoreAttempt(in.DeliveryID, res), status, res.NextAttemptAt); err != nil {
 		return AttemptResult{}, err
 	}
-	return res, temporal.NewApplicationErrorWithOptions(describe(res, sub.URL), ErrTypeAttemptFailed,
+	return res, temporal.NewApplicationErrorWithOptions(describe(res, logTarget(sub.URL)), ErrTypeAttemptFailed,
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}, Category: temporal.ApplicationErrorCategoryBenign})
 }
 
@@ -179,18 +181,54 @@ func (a *Activities) post(ctx context.Context, in DeliverInput, sub store.Subscr
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		res.Error = "redirects are not followed (Location: " + resp.Header.Get("Location") + ")"
 	}
-	if activity.IsActivity(ctx) {
-		activity.GetLogger(ctx).Debug("attempt done", "delivery", in.DeliveryID, "status", res.StatusCode)
+}
+
+// refusedByGuard starts the error of an attempt the outbound guard stopped.
+const refusedByGuard = "refused by the outbound guard: "
+
+// logAttempt logs one attempt with nothing in it that could be secret: the
+// ids, the target without user info, query string or fragment (a token may
+// sit there), the status, the duration and the error. A connection the
+// outbound guard refused is a warning; every other attempt is debug, since
+// the attempt log in the store keeps them all.
+func (a *Activities) logAttempt(ctx context.Context, in DeliverInput, target string, res AttemptResult) {
+	if !activity.IsActivity(ctx) {
+		return
 	}
+	kv := []any{"delivery", in.DeliveryID, "event", in.EventID, "subscription", in.SubscriptionID,
+		"attempt", res.Attempt, "target", logTarget(target), "status", res.StatusCode, "duration_ms", res.DurationMs}
+	if res.Error != "" {
+		kv = append(kv, "error", res.Error)
+	}
+	if strings.HasPrefix(res.Error, refusedByGuard) {
+		activity.GetLogger(ctx).Warn("outbound guard refused a webhook connection", kv...)
+		return
+	}
+	activity.GetLogger(ctx).Debug("attempt done", kv...)
+}
+
+// logTarget is a subscriber URL as logs show it: scheme, host and path.
+func logTarget(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 func classify(ctx context.Context, err error) string {
 	var blocked *netguard.BlockedError
 	switch {
 	case errors.As(err, &blocked):
-		return "refused by the outbound guard: " + blocked.Error() + "; nothing was sent"
+		return refusedByGuard + blocked.Error() + "; nothing was sent"
 	case errors.Is(err, netguard.ErrBlocked):
-		return "refused by the outbound guard; nothing was sent"
+		return refusedByGuard + err.Error() + "; nothing was sent"
+	}
+	// The URL is known; what went wrong with it is the news, and the URL's
+	// query string stays out of the attempt log.
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return "timed out waiting for the receiver"

@@ -116,6 +116,7 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 	}
 	a.service = &service.Service{Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Defaults: defaults, SecretGrace: 24 * time.Hour}
 	a.service.Targets = targets // checked when a subscription's URL is set
+	a.service.Log = logger
 	a.acts = &activities.Activities{
 		Store: a.store, Defaults: defaults, UserAgent: "hookflow/" + Version,
 		// Every connection passes the outbound guard, after DNS; no proxy

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -39,6 +40,16 @@ type Service struct {
 	// Targets is the outbound guard subscriber URLs must pass when they
 	// are set; the zero value is the strict policy.
 	Targets netguard.Policy
+	// Log receives what operators should hear of, such as refused
+	// subscriber URLs; nil is slog.Default().
+	Log *slog.Logger
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 func (s *Service) now() time.Time {

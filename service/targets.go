@@ -39,6 +39,8 @@ func (s *Service) checkTargetURL(ctx context.Context, raw string) error {
 	case err == nil, errors.Is(err, netguard.ErrLookup):
 		return nil
 	case errors.As(err, &blocked):
+		// The reason names a host and an address, never the path or query.
+		s.log().Info("subscriber url refused by the outbound guard", "reason", blocked.Error())
 		return &FieldError{Field: "url", Message: "must not point into Hookflow's own network: " + blocked.Error()}
 	case errors.Is(err, netguard.ErrInvalidURL):
 		return &FieldError{Field: "url", Message: strings.TrimPrefix(err.Error(), netguard.ErrInvalidURL.Error()+": ")}
