@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,5 +168,22 @@ func TestRandomInputsAgreeBothWays(t *testing.T) {
 			require.Error(t, theirs.VerifyIgnoringTimestamp(body, otherTS), "case %d", i)
 			require.ErrorIs(t, ours.Verify(otherTS, body), receiver.ErrNoMatchingSignature, "case %d", i)
 		}
+	}
+}
+
+// The receiver cannot import package signing, so it decodes secrets itself;
+// it must accept exactly the secrets Hookflow's API hands out or takes.
+func TestSecretsAcceptedLikeTheSigningPackage(t *testing.T) {
+	key := func(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
+	secrets := []string{
+		newSecret(t), vectorSecret, strings.TrimPrefix(vectorSecret, "whsec_"),
+		"whsec_" + key(23), "whsec_" + key(24), "whsec_" + key(64), "whsec_" + key(65),
+		"whsec_" + strings.TrimRight(key(32), "="), "whsec_" + key(33)[:len(key(33))-1],
+		"whsec_", "", "whsec_not base64!", "whsec_" + base64.URLEncoding.EncodeToString([]byte("\xfb\xff\xfe0123456789abcdefghijklmn")),
+	}
+	for _, secret := range secrets {
+		_, signErr := signing.DecodeSecret(secret)
+		_, rcvErr := receiver.New(secret)
+		require.Equal(t, signErr == nil, rcvErr == nil, "secret %q: signing says %v, receiver says %v", secret, signErr, rcvErr)
 	}
 }
