@@ -39,13 +39,15 @@
 //	405  the method is not POST
 //	409  another request is handling the same webhook-id right now
 //	413  the body is larger than Options.MaxBodyBytes (1 MiB)
-//	500  the handler returned an error or panicked
+//	500  the handler returned an error
 //	503  the SeenStore failed, so the delivery could not be claimed
 //
-// Hookflow treats any 2xx as success and retries every other answer under
-// the subscription's retry policy. Refusals are logged at Warn level with
-// their reason, handler errors at Error level; the response body names the
-// reason of a refusal but never the text of a handler's error.
+// A handler that panics gets no answer: net/http drops the connection.
+// Hookflow treats any 2xx as success and retries every other answer, and a
+// dropped connection, under the subscription's retry policy. Refusals are
+// logged at Warn level with their reason, handler errors at Error level; the
+// response body names the reason of a refusal but never the text of a
+// handler's error.
 //
 // # Events nobody handles
 //
@@ -60,11 +62,11 @@
 // Hookflow delivers at least once: a retry can arrive after a success whose
 // answer was lost, and a captured request can be replayed while its timestamp
 // is fresh. Before running a handler the receiver claims the webhook-id in its
-// [SeenStore]. A claim on an id whose handler succeeded is answered 204 without
-// running it again; a claim on an id that another request is handling is
-// answered 409, so the two never run at once and the event is not lost if the
-// running handler fails; a failed or panicking handler releases its claim,
-// so the next retry runs it again. Handled ids are remembered for
+// [SeenStore]. A delivery of an id whose handler succeeded is answered 204
+// without running it again; a delivery of an id that another request is
+// handling is answered 409, so the two never run at once and the event is not
+// lost if the running handler fails; a failed or panicking handler releases
+// its claim, so the next retry runs it again. Handled ids are remembered for
 // Options.Retention (twice the tolerance, which covers every replay the
 // timestamp check lets through). The default [MemoryStore] lives in the
 // process and holds at most [DefaultMaxEntries] ids; run several replicas
