@@ -41,10 +41,11 @@ if ! t operator namespace describe --namespace "$namespace" >/dev/null 2>&1; the
 	echo "temporal-setup: creating namespace $namespace"
 	t operator namespace create --namespace "$namespace" --retention 168h
 fi
-retry "namespace $namespace" t operator namespace describe --namespace "$namespace"
 
+# A new namespace reaches the frontend's namespace cache a moment after it
+# is created (2 s by default): until then creating attributes fails.
 echo "temporal-setup: search attributes in $namespace"
-t operator search-attribute create --namespace "$namespace" \
+retry "search attributes in $namespace" t operator search-attribute create --namespace "$namespace" \
 	--name HookflowEventType --type Keyword \
 	--name HookflowEventID --type Keyword \
 	--name HookflowSubscriptionID --type Keyword \
