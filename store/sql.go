@@ -264,18 +264,27 @@ func (s *SQL) CreateSubscription(ctx context.Context, sub Subscription) error {
 		if err != nil {
 			return fmt.Errorf("store: insert subscription: %w", err)
 		}
-		return s.insertPatterns(ctx, tx, sub.ID, sub.EventTypes)
+		return s.insertPatterns(ctx, tx, sub)
 	})
 }
 
-func (s *SQL) insertPatterns(ctx context.Context, tx *sql.Tx, id string, patterns []string) error {
+// insertPatterns records the event types of sub with its activity, which
+// MatchSubscriptions reads from the same index. Every write of a
+// subscription's status goes through here (create and update rewrite the
+// rows), so the copy cannot drift from subscriptions.status.
+func (s *SQL) insertPatterns(ctx context.Context, tx *sql.Tx, sub Subscription) error {
+	active := 0
+	if sub.Status == SubscriptionActive {
+		active = 1
+	}
 	seen := map[string]bool{}
-	for _, p := range patterns {
+	for _, p := range sub.EventTypes {
 		if seen[p] {
 			continue
 		}
 		seen[p] = true
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO subscription_event_types (pattern, subscription_id) VALUES (?,?)`), p, id); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO subscription_event_types (pattern, subscription_id, active) VALUES (?,?,?)`),
+			p, sub.ID, active); err != nil {
 			return fmt.Errorf("store: insert event type: %w", err)
 		}
 	}
@@ -324,23 +333,40 @@ func (s *SQL) MatchSubscriptions(ctx context.Context, eventType, after string, l
 	return s.matching(ctx, eventType, after, limit, true)
 }
 
+// matching returns a page of the subscriptions whose patterns receive
+// eventType. Each pattern contributes at most one page of ids after the
+// cursor, read in order from an index, and the page is the first limit ids
+// of their union: a page costs (patterns x limit) index entries however many
+// subscriptions match, so paging through every match stays linear. With
+// activeOnly the index is (pattern, active, subscription_id), otherwise the
+// primary key (pattern, subscription_id).
 func (s *SQL) matching(ctx context.Context, eventType, after string, limit int, activeOnly bool) ([]Subscription, error) {
-	patterns := MatchPatterns(eventType)
-	args := []any{}
-	for _, p := range patterns {
-		args = append(args, p)
+	limit = pageLimit(limit)
+	active := ""
+	if activeOnly {
+		active = " AND active = 1"
 	}
-	args = append(args, after, after, pageLimit(limit))
+	var (
+		arms []string
+		args []any
+		seen = map[string]bool{}
+	)
+	for _, p := range MatchPatterns(eventType) {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		arms = append(arms, `SELECT subscription_id FROM (SELECT subscription_id FROM subscription_event_types
+			WHERE pattern = ?`+active+` AND subscription_id > ? ORDER BY subscription_id LIMIT ?) AS arm`)
+		args = append(args, p, after, limit)
+	}
 	status := ""
 	if activeOnly {
 		status = ` AND status = '` + SubscriptionActive + `'`
 	}
-	// The subquery reads the (pattern, subscription_id) key from the cursor
-	// on, so a page costs the matches after it, not every match.
+	args = append(args, limit)
 	return s.querySubscriptions(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
-		WHERE id IN (SELECT subscription_id FROM subscription_event_types
-			WHERE pattern IN (`+placeholders(len(patterns))+`) AND subscription_id > ?)
-		AND id > ?`+status+` ORDER BY id LIMIT ?`, args...)
+		WHERE id IN (`+strings.Join(arms, " UNION ")+`)`+status+` ORDER BY id LIMIT ?`, args...)
 }
 
 func (s *SQL) querySubscriptions(ctx context.Context, query string, args ...any) ([]Subscription, error) {
@@ -437,7 +463,7 @@ func (s *SQL) UpdateSubscription(ctx context.Context, sub Subscription) error {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM subscription_event_types WHERE subscription_id = ?`), sub.ID); err != nil {
 			return fmt.Errorf("store: replace event types: %w", err)
 		}
-		return s.insertPatterns(ctx, tx, sub.ID, sub.EventTypes)
+		return s.insertPatterns(ctx, tx, sub)
 	})
 }
 

@@ -7,17 +7,21 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for creating test schemas
+	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/store/migrations"
 	"github.com/hookflow/hookflow/store/storetest"
 )
 
@@ -193,6 +197,65 @@ func TestOpenConcurrentlyOnFreshDatabase(t *testing.T) {
 				require.NoError(t, stores[i].Ping(t.Context()))
 				require.NoError(t, stores[i].Close())
 			}
+		})
+	}
+}
+
+// Subscriptions written before migration 3 (which copies each one's status
+// next to its event types for MatchSubscriptions) must match as before it.
+func TestMigrationCopiesStatusOfExistingSubscriptions(t *testing.T) {
+	for name, tc := range map[string]struct {
+		url     func(testing.TB) string
+		driver  string
+		dialect goose.Dialect
+		dir     string
+		fsys    fs.FS
+	}{
+		"sqlite":   {sqliteURL, "sqlite", goose.DialectSQLite3, "sqlite", migrations.SQLite},
+		"postgres": {func(tb testing.TB) string { return postgresSchemaURL(tb, postgresURL()) }, "pgx", goose.DialectPostgres, "postgres", migrations.Postgres},
+	} {
+		t.Run(name, func(t *testing.T) {
+			u := tc.url(t)
+			dsn := u
+			if tc.driver == "sqlite" {
+				dsn = "file:" + strings.TrimPrefix(u, "sqlite://")
+			}
+			db, err := sql.Open(tc.driver, dsn)
+			require.NoError(t, err)
+			defer db.Close()
+			fsys, err := fs.Sub(tc.fsys, tc.dir)
+			require.NoError(t, err)
+			provider, err := goose.NewProvider(tc.dialect, db, fsys)
+			require.NoError(t, err)
+			_, err = provider.UpTo(t.Context(), 2)
+			require.NoError(t, err)
+
+			q := func(query string) string {
+				if tc.driver == "pgx" {
+					for i := 1; strings.Contains(query, "?"); i++ {
+						query = strings.Replace(query, "?", fmt.Sprintf("$%d", i), 1)
+					}
+				}
+				return query
+			}
+			// The paused one sorts first: were it still taken for active, a
+			// page of one would come back empty and end the caller's paging.
+			for _, sub := range []struct{ id, status string }{{"sub_b_on", "active"}, {"sub_a_off", "paused"}} {
+				_, err := db.ExecContext(t.Context(), q(`INSERT INTO subscriptions (id, url, secret, status, created_at, updated_at)
+					VALUES (?, 'https://example.test', 'whsec_eA==', ?, 1, 1)`), sub.id, sub.status)
+				require.NoError(t, err)
+				_, err = db.ExecContext(t.Context(), q(`INSERT INTO subscription_event_types (pattern, subscription_id) VALUES ('*', ?)`), sub.id)
+				require.NoError(t, err)
+			}
+
+			s := openStore(t, u)
+			matched, err := s.MatchSubscriptions(t.Context(), "order.created", "", 1)
+			require.NoError(t, err)
+			require.Len(t, matched, 1)
+			require.Equal(t, "sub_b_on", matched[0].ID)
+			listed, err := s.ListSubscriptions(t.Context(), store.ListSubscriptionsParams{EventType: "order.created"})
+			require.NoError(t, err)
+			require.Len(t, listed, 2, "listing still shows the paused one")
 		})
 	}
 }

@@ -441,6 +441,23 @@ func exerciseMatch(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Equal(t, []string{"sub_11", "sub_12"}, ids(got))
 	})
 
+	t.Run("PausedDoNotShortenPages", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		// Callers stop paging at a short page: paused subscriptions before
+		// an active one must not take the page's places.
+		created := newSubscription("sub_a", "order.created")
+		created.Status = store.SubscriptionPaused
+		updated := newSubscription("sub_b", "order.created")
+		createSubscriptions(t, s, created, updated, newSubscription("sub_c", "order.created"))
+		updated.Status = store.SubscriptionPaused
+		require.NoError(t, s.UpdateSubscription(t.Context(), updated))
+
+		got, err := s.MatchSubscriptions(t.Context(), "order.created", "", 1)
+		require.NoError(t, err)
+		require.Equal(t, []string{"sub_c"}, ids(got))
+	})
+
 	t.Run("PausedThenResumed", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)
