@@ -1,0 +1,238 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/signing"
+	"github.com/hookflow/hookflow/store"
+)
+
+const (
+	// MaxResponseRead is how much of a response body is read at most; the
+	// rest is never read, so a receiver streaming gigabytes costs nothing.
+	MaxResponseRead = 64 << 10
+	// ExcerptSize is how much of the response the attempt log keeps.
+	ExcerptSize = 1 << 10
+)
+
+// DeliverInput names one attempt of one delivery. It carries ids, never
+// the secret or the payload: the activity loads both from the store.
+type DeliverInput struct {
+	DeliveryID     string
+	EventID        string
+	SubscriptionID string
+	// Attempt counts every attempt of the delivery, from 1.
+	Attempt int
+	// RoundAttempt counts the attempts of the current round, from 1; a
+	// retry signal after the policy gave up starts a new round.
+	RoundAttempt int
+	RoundStart   time.Time
+	Policy       backoff.Policy
+	Timeout      time.Duration
+}
+
+// AttemptResult is one line of the attempt log.
+type AttemptResult struct {
+	Attempt    int       `json:"attempt"`
+	StartedAt  time.Time `json:"started_at"`
+	DurationMs int64     `json:"duration_ms"`
+	StatusCode int       `json:"status_code,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	// ResponseExcerpt is the first ExcerptSize bytes of the response body.
+	ResponseExcerpt string `json:"response_excerpt,omitempty"`
+	// RetryAfter is the receiver's Retry-After on 429 and 503.
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	// NextAttemptAt is when the next attempt is due after a failure; zero
+	// with GaveUp when the retry policy is exhausted. The activity decides
+	// both from the policy, so the attempt log and the workflow agree.
+	NextAttemptAt time.Time `json:"next_attempt_at,omitempty"`
+	GaveUp        bool      `json:"gave_up,omitempty"`
+}
+
+// Deliver makes one attempt: it signs the event's payload with the
+// subscription's secrets, POSTs it, and records the outcome in the attempt
+// log. A non-2xx answer, a timeout or a connection error returns an
+// ErrTypeAttemptFailed error whose details are the AttemptResult; 410 Gone
+// pauses the subscription and returns ErrTypeSubscriptionGone.
+func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResult, error) {
+	sub, err := a.Store.GetSubscription(ctx, in.SubscriptionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return a.finish(ctx, in, AttemptResult{Attempt: in.Attempt, StartedAt: a.now(), Error: "subscription was deleted"}, store.DeliveryFailed, errGone)
+	}
+	if err != nil {
+		return AttemptResult{}, err
+	}
+	event, err := a.Store.GetEvent(ctx, in.EventID)
+	if err != nil {
+		return AttemptResult{}, fmt.Errorf("load event %s: %w", in.EventID, err)
+	}
+
+	res := AttemptResult{Attempt: in.Attempt, StartedAt: a.now()}
+	if sub.Status == store.SubscriptionPaused {
+		res.Error = "subscription is paused; nothing was sent"
+	} else {
+		a.post(ctx, in, sub, event.Payload, &res)
+	}
+
+	switch {
+	case res.Error == "" && res.StatusCode >= 200 && res.StatusCode < 300:
+		return a.finish(ctx, in, res, store.DeliverySucceeded, nil)
+	case res.StatusCode == http.StatusGone:
+		sub.Status, sub.UpdatedAt = store.SubscriptionPaused, a.now()
+		if err := a.Store.UpdateSubscription(ctx, sub); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return AttemptResult{}, fmt.Errorf("pause subscription %s after 410: %w", sub.ID, err)
+		}
+		return a.finish(ctx, in, res, store.DeliveryFailed, errGone)
+	}
+	status := store.DeliveryFailed
+	res.GaveUp = true
+	if wait, ok := in.Policy.Next(in.RoundAttempt, in.RoundStart, a.now(), res.RetryAfter); ok {
+		status, res.NextAttemptAt, res.GaveUp = store.DeliveryRetrying, a.now().Add(wait), false
+	}
+	if err := a.Store.RecordAttempt(ctx, toStoreAttempt(in.DeliveryID, res), status, res.NextAttemptAt); err != nil {
+		return AttemptResult{}, err
+	}
+	return res, temporal.NewApplicationErrorWithOptions(describe(res, sub.URL), ErrTypeAttemptFailed,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}, Category: temporal.ApplicationErrorCategoryBenign})
+}
+
+var errGone = errors.New("gone")
+
+// finish records the attempt; with fail set it returns the failure that
+// ends the delivery.
+func (a *Activities) finish(ctx context.Context, in DeliverInput, res AttemptResult, status string, fail error) (AttemptResult, error) {
+	if err := a.Store.RecordAttempt(ctx, toStoreAttempt(in.DeliveryID, res), status, time.Time{}); err != nil {
+		return AttemptResult{}, err
+	}
+	if fail != nil {
+		msg := res.Error
+		if msg == "" {
+			msg = fmt.Sprintf("HTTP %d: the receiver is gone; subscription %s paused", res.StatusCode, in.SubscriptionID)
+		}
+		return res, temporal.NewApplicationErrorWithOptions(msg, ErrTypeSubscriptionGone,
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}})
+	}
+	return res, nil
+}
+
+// post sends the request and fills res with what came back. Errors of the
+// receiver's making end up in res.Error, never as a Go error.
+func (a *Activities) post(ctx context.Context, in DeliverInput, sub store.Subscription, payload []byte, res *AttemptResult) {
+	ctx, cancel := context.WithTimeout(ctx, cmpOr(in.Timeout, a.Defaults.AttemptTimeout))
+	defer cancel()
+	defer func() { res.DurationMs = time.Since(res.StartedAt).Milliseconds() }()
+
+	now := a.now()
+	sig, err := signing.Sign(sub.SigningSecrets(now), in.EventID, now, payload)
+	if err != nil {
+		res.Error = "cannot sign: " + err.Error()
+		return
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(payload))
+	if err != nil {
+		res.Error = "bad subscription url: " + err.Error()
+		return
+	}
+	for k, v := range sub.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", a.UserAgent)
+	req.Header.Set(signing.HeaderID, in.EventID)
+	req.Header.Set(signing.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(signing.HeaderSignature, sig)
+
+	resp, err := a.HTTP.Do(req)
+	if err != nil {
+		res.Error = classify(ctx, err)
+		return
+	}
+	defer resp.Body.Close()
+	res.StatusCode = resp.StatusCode
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseRead))
+	if err != nil && len(body) == 0 {
+		res.Error = "reading response: " + classify(ctx, err)
+	}
+	res.ResponseExcerpt = excerpt(body)
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		res.Error = "redirects are not followed (Location: " + resp.Header.Get("Location") + ")"
+	}
+	if activity.IsActivity(ctx) {
+		activity.GetLogger(ctx).Debug("attempt done", "delivery", in.DeliveryID, "status", res.StatusCode)
+	}
+}
+
+func classify(ctx context.Context, err error) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "timed out waiting for the receiver"
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return "cancelled while sending"
+	}
+	return err.Error()
+}
+
+// excerpt keeps the first ExcerptSize bytes, cut at a rune boundary.
+func excerpt(body []byte) string {
+	if len(body) > ExcerptSize {
+		body = body[:ExcerptSize]
+		for len(body) > 0 && !utf8.Valid(body) {
+			body = body[:len(body)-1]
+		}
+	}
+	return strings.ToValidUTF8(string(body), "?")
+}
+
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// describe says in words what happened, for the failure message operators
+// read in the Temporal UI.
+func describe(res AttemptResult, url string) string {
+	msg := fmt.Sprintf("attempt %d to %s: ", res.Attempt, url)
+	switch {
+	case res.StatusCode == 0:
+		msg += res.Error
+	case res.Error != "":
+		msg += fmt.Sprintf("HTTP %d: %s", res.StatusCode, res.Error)
+	default:
+		msg += fmt.Sprintf("HTTP %d", res.StatusCode)
+	}
+	if res.GaveUp {
+		return msg + "; retry policy exhausted"
+	}
+	return msg + "; next attempt at " + res.NextAttemptAt.UTC().Format(time.RFC3339)
+}
+
+func toStoreAttempt(deliveryID string, r AttemptResult) store.Attempt {
+	return store.Attempt{
+		DeliveryID: deliveryID, Attempt: r.Attempt, StartedAt: r.StartedAt, DurationMs: r.DurationMs,
+		StatusCode: r.StatusCode, Error: r.Error, ResponseExcerpt: r.ResponseExcerpt,
+	}
+}

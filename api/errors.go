@@ -1,0 +1,67 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hookflow/hookflow/service"
+)
+
+// Error codes of the contract's error shape.
+const (
+	CodeValidationFailed     = "validation_failed"
+	CodeInvalidJSON          = "invalid_json"
+	CodeUnauthorized         = "unauthorized"
+	CodeNotFound             = "not_found"
+	CodeConflict             = "conflict"
+	CodePayloadTooLarge      = "payload_too_large"
+	CodeUnsupportedMediaType = "unsupported_media_type"
+	CodeUnavailable          = "unavailable"
+	CodeInternal             = "internal"
+)
+
+// FieldError names one bad field, by its JSON name.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is the body of every error answer:
+// {"error":{"code":"...","message":"...","details":[...]}}.
+type Error struct {
+	Status  int          `json:"-"`
+	Code    string       `json:"code"`
+	Message string       `json:"message"`
+	Details []FieldError `json:"details,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func newError(status int, code, message string, details ...FieldError) *Error {
+	return &Error{Status: status, Code: code, Message: message, Details: details}
+}
+
+// writeError renders err in the contract's shape. Errors the service
+// classified get their status; anything else is the server's fault, 500,
+// and its text stays in the log.
+func writeError(c *gin.Context, err error) {
+	var apiErr *Error
+	switch {
+	case errors.As(err, &apiErr):
+	case errors.Is(err, service.ErrNotFound):
+		apiErr = newError(http.StatusNotFound, CodeNotFound, err.Error())
+	case errors.Is(err, service.ErrConflict):
+		apiErr = newError(http.StatusConflict, CodeConflict, err.Error())
+	case errors.Is(err, service.ErrInvalid):
+		apiErr = newError(http.StatusBadRequest, CodeValidationFailed, err.Error())
+	case errors.Is(err, service.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		apiErr = newError(http.StatusServiceUnavailable, CodeUnavailable, err.Error())
+	default:
+		_ = c.Error(err)
+		apiErr = newError(http.StatusInternalServerError, CodeInternal, "internal error")
+	}
+	c.AbortWithStatusJSON(apiErr.Status, gin.H{"error": apiErr})
+}

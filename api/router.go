@@ -1,0 +1,89 @@
+// Package api is Hookflow's HTTP API (JSON under /v1). Handlers bind and
+// validate a request, make one call on the service, and render its result
+// or its error in the contract's shape.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-playground/validator/v10"
+
+	"github.com/hookflow/hookflow/service"
+)
+
+// Deps is what the API needs.
+type Deps struct {
+	Service *service.Service
+	// MaxBodyBytes caps request bodies; 413 past it.
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+}
+
+type handlers struct {
+	svc      *service.Service
+	validate *validator.Validate
+	maxBody  int64
+	log      *slog.Logger
+}
+
+// NewRouter builds the API's routes.
+func NewRouter(d Deps) *gin.Engine {
+	h := &handlers{svc: d.Service, validate: newValidator(), maxBody: d.MaxBodyBytes, log: d.Logger}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(h.recoverJSON, h.logErrors)
+	r.NoRoute(func(c *gin.Context) {
+		writeError(c, newError(http.StatusNotFound, CodeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		writeError(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", c.Request.Method+" is not allowed on "+c.Request.URL.Path))
+	})
+
+	r.GET("/healthz", h.healthz)
+	r.GET("/readyz", h.readyz)
+
+	v1 := r.Group("/v1")
+	v1.POST("/subscriptions", h.createSubscription)
+	v1.GET("/subscriptions", h.listSubscriptions)
+	v1.GET("/subscriptions/:id", h.getSubscription)
+	v1.DELETE("/subscriptions/:id", h.deleteSubscription)
+	v1.POST("/events", h.postEvent)
+	v1.GET("/events/:id", h.getEvent)
+	return r
+}
+
+// recoverJSON answers a panic with the contract's 500 instead of an empty
+// body, and logs it.
+func (h *handlers) recoverJSON(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("panic in handler", "path", c.Request.URL.Path, "panic", p)
+			c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": newError(http.StatusInternalServerError, CodeInternal, "internal error")})
+		}
+	}()
+	c.Next()
+}
+
+func (h *handlers) logErrors(c *gin.Context) {
+	c.Next()
+	for _, err := range c.Errors {
+		h.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err.Err)
+	}
+}
+
+func (h *handlers) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (h *handlers) readyz(c *gin.Context) {
+	if err := h.svc.Ready(c.Request.Context()); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hookflow/hookflow/service"
+	"github.com/hookflow/hookflow/store"
+)
+
+type retryRequest struct {
+	InitialIntervalSeconds *float64 `json:"initial_interval_seconds" validate:"omitempty,gte=1,lte=86400"`
+	BackoffCoefficient     *float64 `json:"backoff_coefficient" validate:"omitempty,gte=1,lte=10"`
+	MaxIntervalSeconds     *float64 `json:"max_interval_seconds" validate:"omitempty,gte=1,lte=86400"`
+	MaxAttempts            *int     `json:"max_attempts" validate:"omitempty,gte=0,lte=1000"`
+	MaxDurationSeconds     *float64 `json:"max_duration_seconds" validate:"omitempty,gte=1,lte=2592000"`
+}
+
+type createSubscriptionRequest struct {
+	URL            string            `json:"url" validate:"required,max=2048,webhook_url"`
+	EventTypes     []string          `json:"event_types" validate:"required,min=1,max=100,dive,required,max=256,event_pattern"`
+	Description    string            `json:"description" validate:"max=1024"`
+	Secret         string            `json:"secret" validate:"omitempty,webhook_secret"`
+	Headers        map[string]string `json:"headers" validate:"max=32,dive,keys,required,max=256,endkeys,max=4096"`
+	Retry          *retryRequest     `json:"retry"`
+	TimeoutSeconds *float64          `json:"timeout_seconds" validate:"omitempty,gte=1,lte=60"`
+}
+
+type subscriptionResponse struct {
+	ID             string               `json:"id"`
+	URL            string               `json:"url"`
+	EventTypes     []string             `json:"event_types"`
+	Description    string               `json:"description"`
+	Headers        map[string]string    `json:"headers"`
+	Retry          *store.RetryOverride `json:"retry,omitempty"`
+	TimeoutSeconds *float64             `json:"timeout_seconds,omitempty"`
+	Status         string               `json:"status"`
+	Secret         string               `json:"secret,omitempty"`
+	CreatedAt      time.Time            `json:"created_at"`
+	UpdatedAt      time.Time            `json:"updated_at"`
+}
+
+func toSubscriptionResponse(s store.Subscription, withSecret bool) subscriptionResponse {
+	r := subscriptionResponse{
+		ID: s.ID, URL: s.URL, EventTypes: s.EventTypes, Description: s.Description, Headers: s.Headers,
+		Retry: s.Retry, Status: s.Status, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+	}
+	if r.Headers == nil {
+		r.Headers = map[string]string{}
+	}
+	if s.Timeout > 0 {
+		secs := s.Timeout.Seconds()
+		r.TimeoutSeconds = &secs
+	}
+	if withSecret {
+		r.Secret = s.Secret
+	}
+	return r
+}
+
+func (r *retryRequest) toStore() *store.RetryOverride {
+	if r == nil {
+		return nil
+	}
+	return &store.RetryOverride{
+		InitialIntervalSeconds: r.InitialIntervalSeconds, BackoffCoefficient: r.BackoffCoefficient,
+		MaxIntervalSeconds: r.MaxIntervalSeconds, MaxAttempts: r.MaxAttempts, MaxDurationSeconds: r.MaxDurationSeconds,
+	}
+}
+
+func seconds(f *float64) time.Duration {
+	if f == nil {
+		return 0
+	}
+	return time.Duration(*f * float64(time.Second))
+}
+
+func (h *handlers) createSubscription(c *gin.Context) {
+	var req createSubscriptionRequest
+	if err := h.bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	sub, err := h.svc.CreateSubscription(c.Request.Context(), service.NewSubscription{
+		URL: req.URL, EventTypes: req.EventTypes, Description: req.Description, Secret: req.Secret,
+		Headers: req.Headers, Retry: req.Retry.toStore(), Timeout: seconds(req.TimeoutSeconds),
+	})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toSubscriptionResponse(sub, true))
+}
+
+func (h *handlers) getSubscription(c *gin.Context) {
+	sub, err := h.svc.GetSubscription(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toSubscriptionResponse(sub, false))
+}
+
+type listSubscriptionsQuery struct {
+	Limit     int    `form:"limit" json:"limit" validate:"omitempty,gte=1,lte=100"`
+	Cursor    string `form:"cursor" json:"cursor" validate:"omitempty,max=128"`
+	EventType string `form:"event_type" json:"event_type" validate:"omitempty,max=256,event_type"`
+}
+
+func (h *handlers) listSubscriptions(c *gin.Context) {
+	var q listSubscriptionsQuery
+	if err := h.bindQuery(c, &q); err != nil {
+		writeError(c, err)
+		return
+	}
+	if q.Limit == 0 {
+		q.Limit = 50
+	}
+	subs, next, err := h.svc.ListSubscriptions(c.Request.Context(), store.ListSubscriptionsParams{
+		EventType: q.EventType, After: q.Cursor, Limit: q.Limit,
+	})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	data := make([]subscriptionResponse, 0, len(subs))
+	for _, s := range subs {
+		data = append(data, toSubscriptionResponse(s, false))
+	}
+	c.JSON(http.StatusOK, gin.H{"data": data, "next_cursor": next})
+}
+
+func (h *handlers) deleteSubscription(c *gin.Context) {
+	if err := h.svc.DeleteSubscription(c.Request.Context(), c.Param("id")); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

@@ -1,0 +1,179 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/hookflow/hookflow/ids"
+	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// Event statuses, derived from the fan-out and its deliveries.
+const (
+	EventPending    = "pending"    // the fan-out has not started every delivery yet
+	EventDelivering = "delivering" // some delivery has not ended
+	EventCompleted  = "completed"  // every delivery ended
+)
+
+// NewEvent is an event as a producer posts it.
+type NewEvent struct {
+	// ID is the client's id or Idempotency-Key; empty: generate one.
+	ID   string
+	Type string
+	Data json.RawMessage
+}
+
+// Accepted is the answer to a posted event.
+type Accepted struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	Status     string `json:"status"`
+}
+
+// envelope is the body every subscriber receives.
+type envelope struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Timestamp string          `json:"timestamp"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// Publish accepts an event for good or not at all: it is stored, then its
+// workflow is started under an id derived from the event id, so the same
+// event posted twice, even by two API processes at once, starts one
+// workflow. Posting it again returns the first answer; another body under
+// the same id is ErrConflict.
+func (s *Service) Publish(ctx context.Context, in NewEvent) (Accepted, error) {
+	if in.ID == "" {
+		in.ID = ids.NewEvent()
+	}
+	now := s.now()
+	payload, err := json.Marshal(envelope{ID: in.ID, Type: in.Type, Timestamp: now.Format(time.RFC3339), Data: in.Data})
+	if err != nil {
+		return Accepted{}, fmt.Errorf("%w: data: %v", ErrInvalid, err)
+	}
+	ev, created, err := s.Store.CreateEvent(ctx, store.Event{
+		ID: in.ID, Type: in.Type, Payload: payload, BodyHash: bodyHash(in.Type, in.Data),
+		WorkflowID: ids.EventWorkflow(in.ID), CreatedAt: now,
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return Accepted{}, fmt.Errorf("event %s was already posted with another body: %w", in.ID, ErrConflict)
+	}
+	if err != nil {
+		return Accepted{}, storeErr(err, "store event")
+	}
+	if ev.RunID != "" {
+		return accepted(ev), nil
+	}
+
+	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        ev.WorkflowID,
+		TaskQueue: s.TaskQueue,
+		// A concurrent post of the same event joins the running workflow;
+		// a finished one is never run again.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		EnableEagerStart:         true,
+		StaticSummary:            fmt.Sprintf("fan out %s %s", ev.Type, ev.ID),
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.AttrEventType.ValueSet(ev.Type),
+			workflows.AttrEventID.ValueSet(ev.ID),
+		),
+	}, workflows.EventWorkflowName, workflows.EventInput{EventID: ev.ID, EventType: ev.Type})
+	var runID string
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case err == nil:
+		runID = run.GetRunID()
+	case errors.As(err, &already):
+		runID = already.RunId
+	default:
+		if created {
+			// Nothing half-stored: the caller got no 2xx, and a retried post
+			// must be free to carry another body.
+			_ = s.Store.DeleteEvent(context.WithoutCancel(ctx), ev.ID)
+		}
+		return Accepted{}, temporalErr(err, "start event workflow")
+	}
+	if err := s.Store.SetEventRun(ctx, ev.ID, runID); err != nil {
+		return Accepted{}, storeErr(err, "store event run")
+	}
+	ev.RunID = runID
+	return accepted(ev), nil
+}
+
+func accepted(ev store.Event) Accepted {
+	return Accepted{ID: ev.ID, Type: ev.Type, WorkflowID: ev.WorkflowID, RunID: ev.RunID, Status: "accepted"}
+}
+
+// bodyHash identifies what was posted, so a repeat can be told from a
+// different event under the same id. json.Compact makes it blind to layout.
+func bodyHash(eventType string, data json.RawMessage) string {
+	h := sha256.New()
+	h.Write([]byte(eventType))
+	h.Write([]byte{0})
+	h.Write(compact(data))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// EventView is an event with its deliveries.
+type EventView struct {
+	Event      store.Event
+	Status     string
+	Deliveries []store.Delivery
+}
+
+// GetEvent returns an accepted event and its deliveries.
+func (s *Service) GetEvent(ctx context.Context, id string) (EventView, error) {
+	ev, err := s.Store.GetEvent(ctx, id)
+	if err == nil && ev.RunID == "" {
+		err = store.ErrNotFound // stored but never accepted
+	}
+	if err != nil {
+		return EventView{}, storeErr(err, fmt.Sprintf("event %s", id))
+	}
+	ds, err := s.Store.ListDeliveries(ctx, id)
+	if err != nil {
+		return EventView{}, storeErr(err, "list deliveries")
+	}
+	view := EventView{Event: ev, Deliveries: ds, Status: EventCompleted}
+	if !ev.Dispatched {
+		view.Status = EventPending
+	} else {
+		for _, d := range ds {
+			if !Terminal(d.Status) {
+				view.Status = EventDelivering
+				break
+			}
+		}
+	}
+	return view, nil
+}
+
+// Terminal reports whether a delivery status is final unless a retry
+// revives it.
+func Terminal(status string) bool {
+	return status == store.DeliverySucceeded || status == store.DeliveryFailed || status == store.DeliveryCancelled
+}
+
+func compact(raw json.RawMessage) []byte {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return raw
+	}
+	return b.Bytes()
+}

@@ -1,0 +1,147 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/ids"
+)
+
+// FanOutBatch is how many children one run of Event starts before it
+// continues as new. Children are abandoned, not awaited, but each stays a
+// pending child of the run that started it until it closes; Temporal
+// refuses more than 2,000 of those per run, and fails the workflow task
+// forever, silently, past it. 500 per run keeps far below that limit and
+// keeps each run's history near 1,000 events.
+const FanOutBatch = 500
+
+// EventInput starts the fan-out of one event. After and Started carry the
+// progress across continue-as-new.
+type EventInput struct {
+	EventID   string
+	EventType string
+	After     string
+	Started   int
+}
+
+// EventStatus is what the status query of an event workflow returns.
+type EventStatus struct {
+	EventID    string `json:"event_id"`
+	Deliveries int    `json:"deliveries"`
+	Cancelled  bool   `json:"cancelled"`
+	Done       bool   `json:"done"`
+}
+
+// EventResult is the outcome of a finished fan-out.
+type EventResult struct {
+	Deliveries int  `json:"deliveries"`
+	Cancelled  bool `json:"cancelled"`
+}
+
+// Event starts one Delivery child per active subscription matching the
+// event type, FanOutBatch at a time, and ends as soon as all are started:
+// deliveries are abandoned children that outlive it, so nothing waits on a
+// slow receiver and one event can reach any number of subscribers.
+func Event(ctx workflow.Context, in EventInput) (EventResult, error) {
+	r := &eventRun{in: in, status: EventStatus{EventID: in.EventID, Deliveries: in.Started}}
+	if err := r.setup(ctx); err != nil {
+		return EventResult{}, err
+	}
+	return r.run(ctx)
+}
+
+type eventRun struct {
+	in       EventInput
+	status   EventStatus
+	cancelCh workflow.ReceiveChannel
+}
+
+func (r *eventRun) setup(ctx workflow.Context) error {
+	if r.in.EventID == "" || r.in.EventType == "" {
+		return temporal.NewNonRetryableApplicationError("event id and type are required", "InvalidInput", nil)
+	}
+	r.cancelCh = workflow.GetSignalChannel(ctx, SignalCancel)
+	return workflow.SetQueryHandler(ctx, QueryStatus, func() (EventStatus, error) { return r.status, nil })
+}
+
+func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		Summary:             "find subscribers of " + r.in.EventType,
+	})
+	var page activities.FindTargetsResult
+	err := workflow.ExecuteLocalActivity(lctx, activities.FindTargetsName, activities.FindTargetsInput{
+		EventID: r.in.EventID, EventType: r.in.EventType, After: r.in.After, Limit: FanOutBatch,
+	}).Get(ctx, &page)
+	if err != nil {
+		return EventResult{}, err
+	}
+
+	futures := make([]workflow.ChildWorkflowFuture, 0, len(page.Targets))
+	for _, t := range page.Targets {
+		if r.cancelled(ctx) {
+			break
+		}
+		futures = append(futures, r.startDelivery(ctx, t))
+	}
+	// Wait until each child has started: an abandoned child must exist
+	// before its parent closes or continues as new.
+	for i, f := range futures {
+		if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+			var started *temporal.ChildWorkflowExecutionAlreadyStartedError
+			if !errors.As(err, &started) {
+				return EventResult{}, fmt.Errorf("start delivery to %s: %w", page.Targets[i].SubscriptionID, err)
+			}
+		}
+		r.status.Deliveries++
+	}
+
+	if !page.Done && !r.status.Cancelled && len(page.Targets) > 0 {
+		next := r.in
+		next.After = page.Targets[len(page.Targets)-1].SubscriptionID
+		next.Started = r.status.Deliveries
+		return EventResult{}, workflow.NewContinueAsNewError(ctx, EventWorkflowName, next)
+	}
+	r.status.Done = true
+	return EventResult{Deliveries: r.status.Deliveries, Cancelled: r.status.Cancelled}, nil
+}
+
+func (r *eventRun) cancelled(ctx workflow.Context) bool {
+	if !r.status.Cancelled && r.cancelCh.ReceiveAsync(nil) {
+		r.status.Cancelled = true
+		workflow.GetLogger(ctx).Info("event cancelled during fan-out", "event", r.in.EventID)
+	}
+	return r.status.Cancelled
+}
+
+func (r *eventRun) startDelivery(ctx workflow.Context, t activities.Target) workflow.ChildWorkflowFuture {
+	deliveryID := ids.Delivery(r.in.EventID, t.SubscriptionID)
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            ids.DeliveryWorkflow(deliveryID),
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:         fmt.Sprintf("deliver %s %s to %s", r.in.EventType, r.in.EventID, t.URL),
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			AttrEventType.ValueSet(r.in.EventType),
+			AttrEventID.ValueSet(r.in.EventID),
+			AttrSubscriptionID.ValueSet(t.SubscriptionID),
+			AttrStatus.ValueSet(StatusDelivering),
+		),
+	})
+	return workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflowName, DeliveryInput{
+		DeliveryID:      deliveryID,
+		EventID:         r.in.EventID,
+		EventType:       r.in.EventType,
+		SubscriptionID:  t.SubscriptionID,
+		URL:             t.URL,
+		Policy:          t.Policy,
+		AttemptTimeout:  t.AttemptTimeout,
+		FailedRetention: t.FailedRetention,
+	})
+}

@@ -1,0 +1,89 @@
+package workflows_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	workflows.Register(env)
+	activities.Register(env, &activities.Activities{})
+	return env
+}
+
+func targets(n, from int) []activities.Target {
+	out := make([]activities.Target, n)
+	for i := range out {
+		out[i] = activities.Target{SubscriptionID: fmt.Sprintf("sub_%05d", from+i), URL: "https://example.com/hook", AttemptTimeout: time.Second}
+	}
+	return out
+}
+
+func TestEventStartsOneDeliveryPerMatchingSubscription(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(activities.FindTargetsName, mock.Anything, activities.FindTargetsInput{
+		EventID: "evt_1", EventType: "order.created", Limit: workflows.FanOutBatch,
+	}).Return(activities.FindTargetsResult{Targets: targets(3, 0), Done: true}, nil).Once()
+
+	var started []string
+	env.OnWorkflow(workflows.DeliveryWorkflowName, mock.Anything, mock.Anything).Return(
+		func(ctx workflow.Context, in workflows.DeliveryInput) (workflows.DeliveryResult, error) {
+			started = append(started, workflow.GetInfo(ctx).WorkflowExecution.ID)
+			require.Equal(t, "evt_1", in.EventID)
+			require.Equal(t, "order.created", in.EventType)
+			return workflows.DeliveryResult{Status: workflows.StatusSucceeded}, nil
+		})
+
+	env.ExecuteWorkflow(workflows.EventWorkflowName, workflows.EventInput{EventID: "evt_1", EventType: "order.created"})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res workflows.EventResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, 3, res.Deliveries)
+	require.ElementsMatch(t, []string{
+		"delivery:evt_1:sub_00000", "delivery:evt_1:sub_00001", "delivery:evt_1:sub_00002",
+	}, started)
+}
+
+func TestEventWithNoSubscriberCompletesWithoutChildren(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(activities.FindTargetsName, mock.Anything, mock.Anything).
+		Return(activities.FindTargetsResult{Done: true}, nil).Once()
+	env.ExecuteWorkflow(workflows.EventWorkflowName, workflows.EventInput{EventID: "evt_1", EventType: "x"})
+	require.NoError(t, env.GetWorkflowError())
+	var res workflows.EventResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Zero(t, res.Deliveries)
+}
+
+// A full page means there may be more: the run continues as new from the
+// last subscription id rather than keep thousands of pending children.
+func TestEventContinuesAsNewAfterAFullBatch(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(activities.FindTargetsName, mock.Anything, mock.Anything).
+		Return(activities.FindTargetsResult{Targets: targets(workflows.FanOutBatch, 0)}, nil).Once()
+	env.OnWorkflow(workflows.DeliveryWorkflowName, mock.Anything, mock.Anything).
+		Return(workflows.DeliveryResult{Status: workflows.StatusSucceeded}, nil)
+
+	env.ExecuteWorkflow(workflows.EventWorkflowName, workflows.EventInput{EventID: "evt_1", EventType: "order.created"})
+	require.True(t, env.IsWorkflowCompleted())
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, env.GetWorkflowError(), &can)
+	require.Equal(t, workflows.EventWorkflowName, can.WorkflowType.Name)
+	var next workflows.EventInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	require.Equal(t, fmt.Sprintf("sub_%05d", workflows.FanOutBatch-1), next.After)
+	require.Equal(t, workflows.FanOutBatch, next.Started)
+}

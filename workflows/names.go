@@ -1,0 +1,43 @@
+// Package workflows holds Hookflow's Temporal workflows: Event fans an event
+// out to one Delivery child workflow per matching subscription; Delivery owns
+// the attempts, backoff, and the cancel and retry signals of one delivery.
+//
+// Workflow code here is deterministic: time comes from workflow.Now, waiting
+// from timers and channels, and every I/O goes through the activities.
+package workflows
+
+import (
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Registered names. They are part of running histories and of the CLI
+// commands operators type, so they never follow Go renames.
+const (
+	EventWorkflowName    = "hookflow.Event"
+	DeliveryWorkflowName = "hookflow.Delivery"
+
+	SignalCancel = "cancel"
+	SignalRetry  = "retry"
+	QueryStatus  = "status"
+)
+
+// Search attributes, registered on the namespace by `make run` and by
+// hookflow at start.
+var (
+	AttrEventType      = temporal.NewSearchAttributeKeyKeyword("HookflowEventType")
+	AttrEventID        = temporal.NewSearchAttributeKeyKeyword("HookflowEventID")
+	AttrSubscriptionID = temporal.NewSearchAttributeKeyKeyword("HookflowSubscriptionID")
+	AttrStatus         = temporal.NewSearchAttributeKeyKeyword("HookflowStatus")
+)
+
+// SearchAttributes lists every custom search attribute Hookflow uses.
+var SearchAttributes = []temporal.SearchAttributeKeyKeyword{AttrEventType, AttrEventID, AttrSubscriptionID, AttrStatus}
+
+// Register adds every workflow to r under its pinned name. The worker, the
+// unit tests and the replayer all call it, so the set cannot drift.
+func Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(Event, workflow.RegisterOptions{Name: EventWorkflowName})
+	r.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
+}

@@ -1,0 +1,44 @@
+package workflows_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// Histories recorded from the integration tests (go test ./e2e
+// -update-histories). Every released shape of a workflow keeps its file:
+// a change that breaks replay of one must go behind workflow.GetVersion.
+func TestReplayRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			workflows.Register(r)
+			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
+		})
+	}
+}
+
+// The replay test bites: a Delivery that sleeps before its first attempt
+// does not match the recorded history and must be refused.
+func TestReplayRefusesAChangedWorkflow(t *testing.T) {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(func(ctx workflow.Context, in workflows.DeliveryInput) (workflows.DeliveryResult, error) {
+		if err := workflow.Sleep(ctx, 1); err != nil {
+			return workflows.DeliveryResult{}, err
+		}
+		return workflows.Delivery(ctx, in)
+	}, workflow.RegisterOptions{Name: workflows.DeliveryWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.Event, workflow.RegisterOptions{Name: workflows.EventWorkflowName})
+	err := r.ReplayWorkflowHistoryFromJSONFile(nil, filepath.Join("testdata", "histories", "delivery-first-try.json"))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "nondeterministic")
+}
