@@ -17,7 +17,7 @@ ARG VERSION=dev
 # CGO_ENABLED=0: a static binary (SQLite is modernc.org/sqlite, pure Go),
 # so the runtime image needs no C library.
 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath \
-        -ldflags="-s -w -X main.version=${VERSION}" \
+        -ldflags="-s -w -X github.com/hookflow/hookflow/app.Version=${VERSION}" \
         -o /out/hookflow ./cmd/hookflow
 
 # Alpine rather than distroless for busybox wget, which the compose

@@ -238,3 +238,15 @@ func TestDockerfileBuildsStaticBinaryWithGoModRelease(t *testing.T) {
 	require.NotContains(t, []string{"root", "0", "0:0", "root:root"}, last)
 	require.Regexp(t, `(?m)^ENTRYPOINT \["/usr/local/bin/hookflow"\]$`, text)
 }
+
+// The linker ignores -X for a variable that does not exist, so a renamed
+// version variable would silently ship every image as "dev".
+func TestDockerfileStampsAnExistingVersionVariable(t *testing.T) {
+	dockerfile, err := os.ReadFile("../Dockerfile")
+	require.NoError(t, err)
+	stamp := regexp.MustCompile(`-X (\S+)\.(\w+)=\$\{VERSION\}`).FindSubmatch(dockerfile)
+	require.NotNil(t, stamp, "the Dockerfile must stamp the version with -X")
+	out, err := exec.CommandContext(t.Context(), "go", "doc", "-short", string(stamp[1])+"."+string(stamp[2])).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "var "+string(stamp[2])+" ")
+}
