@@ -420,16 +420,21 @@ func (s *SQL) RecordAttempt(ctx context.Context, a Attempt, status string, nextA
 			a.DeliveryID, a.Attempt-MaxAttemptsKept); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ?,
+		// A cancelled delivery stays cancelled, whatever an attempt that
+		// was still running reports.
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET
+			status = CASE WHEN status = ? THEN status ELSE ? END,
+			next_attempt_at = CASE WHEN status = ? THEN 0 ELSE ? END, updated_at = ?,
 			attempts = CASE WHEN attempts < ? THEN ? ELSE attempts END WHERE id = ?`),
-			status, micros(nextAttemptAt), micros(time.Now()), a.Attempt, a.Attempt, a.DeliveryID)
+			DeliveryCancelled, status, DeliveryCancelled, micros(nextAttemptAt), micros(time.Now()), a.Attempt, a.Attempt, a.DeliveryID)
 		return err
 	})
 }
 
 func (s *SQL) SetDeliveryStatus(ctx context.Context, id, status string, nextAttemptAt time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.q(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`),
-		status, micros(nextAttemptAt), micros(time.Now()), id)
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ?
+		WHERE id = ? AND status <> ?`),
+		status, micros(nextAttemptAt), micros(time.Now()), id, DeliveryCancelled)
 	return err
 }
 

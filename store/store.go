@@ -148,6 +148,9 @@ type Store interface {
 	// RecordAttempt appends to the attempt log and moves the delivery to
 	// status, keeping at most the newest MaxAttemptsKept attempts.
 	RecordAttempt(ctx context.Context, a Attempt, status string, nextAttemptAt time.Time) error
+	// SetDeliveryStatus moves a delivery to status. Neither method moves a
+	// cancelled delivery to another status: cancelled is final, even when
+	// an attempt that was still running reports after the cancel.
 	SetDeliveryStatus(ctx context.Context, id, status string, nextAttemptAt time.Time) error
 	GetDelivery(ctx context.Context, id string) (Delivery, error)
 	ListAttempts(ctx context.Context, deliveryID string) ([]Attempt, error)
