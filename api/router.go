@@ -54,6 +54,10 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.DELETE("/subscriptions/:id", h.deleteSubscription)
 	v1.POST("/events", h.postEvent)
 	v1.GET("/events/:id", h.getEvent)
+	v1.POST("/events/:id/cancel", h.cancelEvent)
+	v1.GET("/deliveries/:id", h.getDelivery)
+	v1.POST("/deliveries/:id/cancel", h.cancelDelivery)
+	v1.POST("/deliveries/:id/retry", h.retryDelivery)
 	return r
 }
 

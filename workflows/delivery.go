@@ -23,9 +23,9 @@ const (
 	StatusCancelled  = "cancelled"
 )
 
-// recentAttempts bounds the attempts the status query returns; the full
+// RecentAttempts bounds the attempts the status query returns; the full
 // (bounded) log is in the store and in the history's activity results.
-const recentAttempts = 10
+const RecentAttempts = 10
 
 // attemptHeartbeatTimeout is how long a regular attempt may go without a
 // heartbeat before the server takes its worker for dead and runs it again.
@@ -303,8 +303,8 @@ func (r *deliveryRun) classify(ctx workflow.Context, in activities.DeliverInput,
 
 func (r *deliveryRun) remember(res activities.AttemptResult) {
 	r.state.Recent = append(r.state.Recent, res)
-	if len(r.state.Recent) > recentAttempts {
-		r.state.Recent = r.state.Recent[len(r.state.Recent)-recentAttempts:]
+	if len(r.state.Recent) > RecentAttempts {
+		r.state.Recent = r.state.Recent[len(r.state.Recent)-RecentAttempts:]
 	}
 }
 
