@@ -424,7 +424,7 @@ func (s *SQL) RecordAttempt(ctx context.Context, a Attempt, status string, nextA
 		// was still running reports.
 		_, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET
 			status = CASE WHEN status = ? THEN status ELSE ? END,
-			next_attempt_at = CASE WHEN status = ? THEN 0 ELSE ? END, updated_at = ?,
+			next_attempt_at = CASE WHEN status = ? THEN 0 ELSE CAST(? AS BIGINT) END, updated_at = ?,
 			attempts = CASE WHEN attempts < ? THEN ? ELSE attempts END WHERE id = ?`),
 			DeliveryCancelled, status, DeliveryCancelled, micros(nextAttemptAt), micros(time.Now()), a.Attempt, a.Attempt, a.DeliveryID)
 		return err
