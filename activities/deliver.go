@@ -59,7 +59,7 @@ type AttemptResult struct {
 	// NextAttemptAt is when the next attempt is due after a failure; zero
 	// with GaveUp when the retry policy is exhausted. The activity decides
 	// both from the policy, so the attempt log and the workflow agree.
-	NextAttemptAt time.Time `json:"next_attempt_at,omitempty"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 	GaveUp        bool      `json:"gave_up,omitempty"`
 }
 

@@ -312,6 +312,15 @@ func (r *deliveryRun) remember(res activities.AttemptResult) {
 // wait early (attempt now); a cancel signal ends the delivery.
 func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration) outcome {
 	if d <= 0 {
+		// Nothing to wait for, but a signal that is already here counts:
+		// a run revived with signal-with-start when the dead-letter window
+		// is zero has its retry waiting.
+		switch {
+		case r.cancelCh.ReceiveAsync(nil):
+			return cancelRequested
+		case r.retryCh.ReceiveAsync(nil):
+			return retryRequested
+		}
 		return waitElapsed
 	}
 	tctx, cancelTimer := workflow.WithCancel(ctx)

@@ -406,3 +406,18 @@ func TestSignalsAfterSuccessAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// With no dead-letter window a failed delivery closes at once, and the API
+// revives it with signal-with-start: the new run must see the retry that
+// came with it.
+func TestARevivedRunWithNoDeadLetterWindowStillTakesItsRetry(t *testing.T) {
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, _ time.Time) (activities.AttemptResult, error) {
+		return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 200}, nil
+	})
+	in := exhaustingInput()
+	in.FailedRetention = 0
+	in.State = &workflows.DeliveryState{DeliveryID: in.DeliveryID, Status: workflows.StatusFailed, Attempts: 2}
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalRetry, nil) }, 0)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, in)
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusSucceeded, Attempts: 3}, env.result(t))
+}
