@@ -280,4 +280,3 @@ func TestAZeroAttemptLimitKeepsABound(t *testing.T) {
 	require.Zero(t, p.MaxAttempts)
 	require.Equal(t, time.Hour, p.MaxDuration)
 }
-
