@@ -421,3 +421,17 @@ func TestARevivedRunWithNoDeadLetterWindowStillTakesItsRetry(t *testing.T) {
 	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, in)
 	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusSucceeded, Attempts: 3}, env.result(t))
 }
+
+// The Temporal UI's Cancel button requests cancellation of the workflow
+// itself; the delivery ends as a cancel signal would end it.
+func TestCancellingTheWorkflowEndsTheDeliveryCancelled(t *testing.T) {
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+		return activities.AttemptResult{}, failAttempt(in, now, time.Hour, false)
+	})
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusCancelled, Attempts: 1}, env.result(t))
+	require.Len(t, env.attempts, 1)
+	require.Equal(t, []string{workflows.StatusCancelled}, env.recorded)
+	require.Equal(t, []string{workflows.StatusRetrying, workflows.StatusCancelled}, env.statuses)
+}
