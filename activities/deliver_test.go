@@ -20,6 +20,7 @@ import (
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/backoff"
 	"github.com/hookflow/hookflow/ids"
+	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/signing"
 	"github.com/hookflow/hookflow/store"
 )
@@ -62,7 +63,7 @@ func newFixture(t *testing.T, url string) *fixture {
 	return &fixture{
 		store: st, sub: sub, now: now,
 		acts: &activities.Activities{
-			Store: st, HTTP: activities.NewHTTPClient(nil), UserAgent: "hookflow/test",
+			Store: st, HTTP: netguard.NewHTTPClient(netguard.Policy{AllowPrivate: true}, netguard.ClientOptions{}), UserAgent: "hookflow/test",
 			Defaults: activities.Defaults{Retry: policy, AttemptTimeout: 15 * time.Second},
 			Now:      func() time.Time { return now },
 		},

@@ -19,6 +19,11 @@ type Deps struct {
 	// MaxBodyBytes caps request bodies; 413 past it.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+	// Codec, when set, serves the Temporal remote codec protocol under
+	// /v1/codec (POST .../encode, .../decode, OPTIONS preflight). It does its
+	// own CORS and bearer authentication, so it sits outside any /v1
+	// middleware: a browser's preflight carries no credentials.
+	Codec http.Handler
 }
 
 type handlers struct {
@@ -52,12 +57,18 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/subscriptions", h.listSubscriptions)
 	v1.GET("/subscriptions/:id", h.getSubscription)
 	v1.DELETE("/subscriptions/:id", h.deleteSubscription)
+	v1.GET("/subscriptions/:id/secret", h.getSubscriptionSecret)
 	v1.POST("/events", h.postEvent)
 	v1.GET("/events/:id", h.getEvent)
 	v1.POST("/events/:id/cancel", h.cancelEvent)
 	v1.GET("/deliveries/:id", h.getDelivery)
 	v1.POST("/deliveries/:id/cancel", h.cancelDelivery)
 	v1.POST("/deliveries/:id/retry", h.retryDelivery)
+
+	if d.Codec != nil {
+		r.POST("/v1/codec/*path", gin.WrapH(d.Codec))
+		r.OPTIONS("/v1/codec/*path", gin.WrapH(d.Codec))
+	}
 	return r
 }
 

@@ -62,13 +62,6 @@ type steered struct {
 	Status     string `json:"status"`
 }
 
-type apiError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
 func subscribeWith(t *testing.T, h *testenv.Hookflow, url string, extra map[string]any, eventTypes ...string) subscription {
 	t.Helper()
 	body := map[string]any{"url": url, "event_types": eventTypes}
@@ -80,8 +73,8 @@ func subscribeWith(t *testing.T, h *testenv.Hookflow, url string, extra map[stri
 	return sub
 }
 
-// deliveryOf waits until the event's delivery to sub exists and returns its id.
-func deliveryOf(t *testing.T, h *testenv.Hookflow, eventID, subID string) string {
+// deliveryIDOf waits until the event's delivery to sub exists and returns its id.
+func deliveryIDOf(t *testing.T, h *testenv.Hookflow, eventID, subID string) string {
 	t.Helper()
 	var id string
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -161,7 +154,7 @@ func TestRetryDuringAnHourLongBackoffAttemptsAtOnce(t *testing.T) {
 	r.Respond = failing(nil)
 	sub := subscribeWith(t, h, r.URL, map[string]any{"retry": map[string]any{"initial_interval_seconds": 3600}}, "order.*")
 	acc := publish(t, h, map[string]any{"type": "order.created", "data": map[string]any{"n": 1}})
-	id := deliveryOf(t, h, acc.ID, sub.ID)
+	id := deliveryIDOf(t, h, acc.ID, sub.ID)
 
 	d := waitDelivery(t, h, id, "retrying", 1)
 	require.NotNil(t, d.NextAttemptAt)
@@ -212,7 +205,7 @@ func TestCancelDuringBackoffEndsTheDeliveryAndNothingMoreIsSent(t *testing.T) {
 	const backoff = 4 * time.Second
 	sub := subscribeWith(t, h, r.URL, map[string]any{"retry": map[string]any{"initial_interval_seconds": backoff.Seconds()}}, "order.*")
 	acc := publish(t, h, map[string]any{"type": "order.created", "data": map[string]any{"n": 2}})
-	id := deliveryOf(t, h, acc.ID, sub.ID)
+	id := deliveryIDOf(t, h, acc.ID, sub.ID)
 	waitDelivery(t, h, id, "retrying", 1)
 
 	s := steer(t, h, id, "cancel")
@@ -267,7 +260,7 @@ func TestExhaustedDeliveryIsFoundAndRevivedByRetry(t *testing.T) {
 			sub := subscribeWith(t, h, r.URL, map[string]any{"retry": map[string]any{"max_attempts": 2, "initial_interval_seconds": 1}}, "invoice.*")
 			r.SetSecret(sub.Secret)
 			acc := publish(t, h, map[string]any{"type": "invoice.paid", "data": map[string]any{"n": 3}})
-			id := deliveryOf(t, h, acc.ID, sub.ID)
+			id := deliveryIDOf(t, h, acc.ID, sub.ID)
 
 			d := waitDelivery(t, h, id, "failed", 2)
 			require.Equal(t, []int{500, 500}, d.statusCodes())
@@ -347,7 +340,7 @@ func TestCancelAbortsTheRequestInFlight(t *testing.T) {
 			r := newHangingReceiver(t, tc.hangOn)
 			sub := subscribeWith(t, h, r.URL, map[string]any{"retry": map[string]any{"initial_interval_seconds": 1}}, "order.*")
 			acc := publish(t, h, map[string]any{"type": "order.created", "data": map[string]any{"n": 4}})
-			id := deliveryOf(t, h, acc.ID, sub.ID)
+			id := deliveryIDOf(t, h, acc.ID, sub.ID)
 			select {
 			case <-r.arrived:
 			case <-time.After(time.Minute):
@@ -384,7 +377,7 @@ func TestGoneFailsTheDeliveryAndPausesTheSubscription(t *testing.T) {
 	r.Respond = func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusGone) }
 	sub := subscribeWith(t, h, r.URL, nil, "order.*")
 	acc := publish(t, h, map[string]any{"type": "order.created", "data": map[string]any{"n": 5}})
-	id := deliveryOf(t, h, acc.ID, sub.ID)
+	id := deliveryIDOf(t, h, acc.ID, sub.ID)
 
 	d := waitDelivery(t, h, id, "failed", 1)
 	require.Equal(t, []int{410}, d.statusCodes())
@@ -418,7 +411,7 @@ func TestCancelAnEventCancelsItsUnfinishedDeliveries(t *testing.T) {
 	s2 := subscribeWith(t, h, down2.URL, hour, "order.*")
 	s3 := subscribeWith(t, h, up.URL, hour, "order.*")
 	acc := publish(t, h, map[string]any{"type": "order.created", "data": map[string]any{"n": 7}})
-	d1, d2, d3 := deliveryOf(t, h, acc.ID, s1.ID), deliveryOf(t, h, acc.ID, s2.ID), deliveryOf(t, h, acc.ID, s3.ID)
+	d1, d2, d3 := deliveryIDOf(t, h, acc.ID, s1.ID), deliveryIDOf(t, h, acc.ID, s2.ID), deliveryIDOf(t, h, acc.ID, s3.ID)
 	waitDelivery(t, h, d1, "retrying", 1)
 	waitDelivery(t, h, d2, "retrying", 1)
 	waitDelivery(t, h, d3, "succeeded", 1)
@@ -449,7 +442,7 @@ func TestSteeringAFinishedOrUnknownDelivery(t *testing.T) {
 	r := testenv.NewReceiver(t)
 	sub := subscribeWith(t, h, r.URL, nil, "order.*")
 	acc := publish(t, h, map[string]any{"type": "order.created", "data": map[string]any{"n": 8}})
-	id := deliveryOf(t, h, acc.ID, sub.ID)
+	id := deliveryIDOf(t, h, acc.ID, sub.ID)
 	d := waitDelivery(t, h, id, "succeeded", 1)
 	require.Equal(t, acc.ID, d.EventID)
 	require.Equal(t, r.URL, d.URL)
