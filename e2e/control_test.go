@@ -193,9 +193,9 @@ func TestRetryDuringAnHourLongBackoffAttemptsAtOnce(t *testing.T) {
 
 func mustDescribe(t *testing.T, workflowID string) string {
 	t.Helper()
-	desc, err := tp.Client.DescribeWorkflowExecution(context.Background(), workflowID, "")
+	desc, err := tp.Client.DescribeWorkflow(context.Background(), workflowID, "")
 	require.NoError(t, err)
-	return desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	return desc.WorkflowExecution.RunID
 }
 
 func TestCancelDuringBackoffEndsTheDeliveryAndNothingMoreIsSent(t *testing.T) {

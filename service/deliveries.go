@@ -54,8 +54,8 @@ func (s *Service) GetDelivery(ctx context.Context, id string) (DeliveryView, err
 	if d.Status != store.DeliveryPending {
 		dctx, cancel := context.WithTimeout(ctx, describeTimeout)
 		defer cancel()
-		if desc, err := s.Temporal.DescribeWorkflowExecution(dctx, d.WorkflowID, ""); err == nil {
-			view.RunID = desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		if desc, err := s.Temporal.DescribeWorkflow(dctx, d.WorkflowID, ""); err == nil {
+			view.RunID = desc.WorkflowExecution.RunID
 		}
 	}
 	return view, nil

@@ -255,7 +255,7 @@ func TestCancelEventWhileFanningOutSignalsTheEventWorkflowOnly(t *testing.T) {
 func TestGetDeliveryReadsTheLogAndTheLatestRun(t *testing.T) {
 	f := newFixture(t)
 	d := f.delivery(t, f.sub.ID, store.DeliveryRetrying, 3)
-	f.temporal.On("DescribeWorkflowExecution", mock.Anything, d.WorkflowID, "").
+	f.temporal.On("DescribeWorkflow", mock.Anything, d.WorkflowID, "").
 		Return(nil, fmt.Errorf("temporal is slow: %w", context.DeadlineExceeded)).Once()
 	view, err := f.svc.GetDelivery(context.Background(), d.ID)
 	require.NoError(t, err, "the store answers even when Temporal does not")
