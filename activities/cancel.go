@@ -30,10 +30,17 @@ type CancelDeliveriesResult struct {
 
 // CancelDeliveries cancels every unfinished delivery of an event, for the
 // event workflow's cancel signal. The event workflow runs it once its
-// fan-out has stopped.
+// fan-out has stopped; the event is then marked dispatched, since no
+// delivery of it will start any more.
 func (a *Activities) CancelDeliveries(ctx context.Context, in CancelDeliveriesInput) (CancelDeliveriesResult, error) {
 	n, err := CancelUnfinished(ctx, a.Store, activity.GetClient(ctx), in.EventID, in.Signal)
-	return CancelDeliveriesResult{Cancelled: n}, err
+	if err != nil {
+		return CancelDeliveriesResult{Cancelled: n}, err
+	}
+	if err := a.Store.MarkEventDispatched(ctx, in.EventID); err != nil {
+		return CancelDeliveriesResult{Cancelled: n}, fmt.Errorf("mark %s dispatched: %w", in.EventID, err)
+	}
+	return CancelDeliveriesResult{Cancelled: n}, nil
 }
 
 // CancelUnfinished signals cancel to every delivery of an event that is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -14,7 +15,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/hookflow/hookflow/app"
 	"github.com/hookflow/hookflow/config"
@@ -465,4 +471,80 @@ func TestSteeringAFinishedOrUnknownDelivery(t *testing.T) {
 		require.Equal(t, "not_found", e.Error.Code)
 	}
 	require.Equal(t, 1, r.Count())
+}
+
+// Hookflow registers its search attributes at start on a namespace that
+// lacks them, so the statuses it upserts can be searched there.
+func TestHookflowRegistersItsSearchAttributesOnANewNamespace(t *testing.T) {
+	ctx := context.Background()
+	ns := fmt.Sprintf("control-%d", time.Now().UnixNano())
+	_, err := tp.Client.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
+		Namespace: ns, WorkflowExecutionRetentionPeriod: durationpb.New(24 * time.Hour),
+	})
+	require.NoError(t, err)
+	c, err := client.Dial(client.Options{HostPort: tp.Address, Namespace: ns, Logger: log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
+		require.NoError(ct, err)
+		_, err = c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: ns})
+		require.NoError(ct, err, "the new namespace is not served yet")
+	}, time.Minute, 200*time.Millisecond)
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: ns})
+	require.NoError(t, err)
+	require.NotContains(t, have.GetCustomAttributes(), workflows.AttrStatus.GetName())
+
+	h := testenv.StartHookflow(t, tp, app.ModeServe, func(cfg *config.Config) { cfg.TemporalNamespace = ns })
+	have, err = c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: ns})
+	require.NoError(t, err)
+	for _, key := range workflows.SearchAttributes {
+		require.Equal(t, enumspb.INDEXED_VALUE_TYPE_KEYWORD, have.GetCustomAttributes()[key.GetName()], key.GetName())
+	}
+
+	r := testenv.NewReceiver(t)
+	sub := subscribeWith(t, h, r.URL, nil, "order.*")
+	acc := publish(t, h, map[string]any{"type": "order.created", "data": map[string]any{"n": 9}})
+	id := deliveryIDOf(t, h, acc.ID, sub.ID)
+	d := waitDelivery(t, h, id, "succeeded", 1)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: ns, Query: fmt.Sprintf(`HookflowStatus="succeeded" AND HookflowSubscriptionID=%q`, sub.ID),
+		})
+		require.NoError(ct, err)
+		require.Len(ct, resp.GetExecutions(), 1)
+		require.Equal(ct, d.WorkflowID, resp.GetExecutions()[0].GetExecution().GetWorkflowId())
+	}, 30*time.Second, 200*time.Millisecond)
+}
+
+// While an event's fan-out is still running, the API's cancel goes to it,
+// and the fan-out stops before it starts anything. No worker runs when the
+// event is posted, so its workflow waits; the worker started afterwards
+// finds the cancel in the workflow's first task.
+func TestCancelReachesAFanOutThatIsStillRunning(t *testing.T) {
+	api := testenv.StartHookflow(t, tp, app.ModeAPI, nil)
+	r := testenv.NewReceiver(t)
+	subscribeWith(t, api, r.URL, nil, "order.*")
+	acc := publish(t, api, map[string]any{"type": "order.created", "data": map[string]any{"n": 10}})
+
+	var resp struct {
+		Status              string `json:"status"`
+		CancelledDeliveries *int   `json:"cancelled_deliveries"`
+	}
+	require.Equal(t, http.StatusAccepted, api.Do(t, http.MethodPost, "/v1/events/"+acc.ID+"/cancel", nil, &resp))
+	require.Equal(t, "cancel_requested", resp.Status)
+	require.Nil(t, resp.CancelledDeliveries, "the running fan-out cancels its deliveries itself")
+
+	testenv.StartHookflow(t, tp, app.ModeWorker, func(c *config.Config) { c.DatabaseURL = api.Config.DatabaseURL })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var res workflows.EventResult
+	require.NoError(t, tp.Client.GetWorkflow(ctx, acc.WorkflowID, "").Get(ctx, &res))
+	require.Equal(t, workflows.EventResult{Cancelled: true}, res)
+	var ev eventView
+	require.Equal(t, http.StatusOK, api.Do(t, http.MethodGet, "/v1/events/"+acc.ID, nil, &ev))
+	require.Equal(t, "completed", ev.Status)
+	require.Empty(t, ev.Deliveries)
+	require.Zero(t, r.Count())
+	saveHistory(t, acc.WorkflowID, "", "event-cancelled-before-fan-out.json")
 }
