@@ -144,7 +144,7 @@ func (r *deliveryRun) run(ctx workflow.Context) (DeliveryResult, error) {
 		return r.afterGivingUp(ctx)
 	}
 	if r.state.Attempts > 0 {
-		if r.wait(ctx, r.state.NextAttemptAt.Sub(workflow.Now(ctx))) == cancelRequested {
+		if r.wait(ctx, r.state.NextAttemptAt.Sub(workflow.Now(ctx)), r.backoffSummary()) == cancelRequested {
 			return r.cancel(ctx)
 		}
 	}
@@ -172,7 +172,7 @@ func (r *deliveryRun) run(ctx workflow.Context) (DeliveryResult, error) {
 		if r.shouldContinueAsNew(ctx) {
 			return DeliveryResult{}, r.continueAsNew(ctx)
 		}
-		if r.wait(ctx, res.NextAttemptAt.Sub(workflow.Now(ctx))) == cancelRequested {
+		if r.wait(ctx, res.NextAttemptAt.Sub(workflow.Now(ctx)), r.backoffSummary()) == cancelRequested {
 			return r.cancel(ctx)
 		}
 	}
@@ -308,9 +308,13 @@ func (r *deliveryRun) remember(res activities.AttemptResult) {
 	}
 }
 
+func (r *deliveryRun) backoffSummary() string {
+	return "backoff before attempt " + strconv.Itoa(r.state.Attempts+1)
+}
+
 // wait sleeps for d unless a signal cuts it short. A retry signal ends the
 // wait early (attempt now); a cancel signal ends the delivery.
-func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration) outcome {
+func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration, summary string) outcome {
 	if d <= 0 {
 		// Nothing to wait for, but a signal that is already here counts:
 		// a run revived with signal-with-start when the dead-letter window
@@ -325,7 +329,7 @@ func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration) outcome {
 	}
 	tctx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
-	timer := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: "backoff before attempt " + strconv.Itoa(r.state.Attempts+1)})
+	timer := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary})
 	out := waitElapsed
 	sel := workflow.NewSelector(ctx)
 	sel.AddFuture(timer, func(workflow.Future) {})
@@ -351,7 +355,7 @@ func (r *deliveryRun) afterGivingUp(ctx workflow.Context) (DeliveryResult, error
 			return DeliveryResult{}, err
 		}
 	}
-	switch r.wait(ctx, r.in.FailedRetention) {
+	switch r.wait(ctx, r.in.FailedRetention, "failed: waiting for a retry or cancel signal") {
 	case cancelRequested:
 		return r.cancel(ctx)
 	case retryRequested:
