@@ -86,7 +86,10 @@ type FindTargetsInput struct {
 // Target is one subscription an event is delivered to, with its resolved
 // retry schedule. It holds no secret: the delivery activity loads it.
 type Target struct {
-	SubscriptionID  string
+	SubscriptionID string
+	// URL is the subscriber URL as histories and the UI show it: scheme,
+	// host and path. A query string may carry a receiver's token, so it
+	// stays in the store; the delivery activity loads the full URL.
 	URL             string
 	Policy          backoff.Policy
 	AttemptTimeout  time.Duration
@@ -98,7 +101,7 @@ type Target struct {
 func (d Defaults) TargetOf(sub store.Subscription) Target {
 	return Target{
 		SubscriptionID:  sub.ID,
-		URL:             sub.URL,
+		URL:             logTarget(sub.URL),
 		Policy:          ResolvePolicy(d.Retry, sub.Retry),
 		AttemptTimeout:  cmpOr(sub.Timeout, d.AttemptTimeout),
 		FailedRetention: d.FailedRetention,
