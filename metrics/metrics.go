@@ -124,7 +124,7 @@ func New(opts Options) (*Metrics, error) {
 	})
 	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hookflow_deliveries_total",
-		Help: "Deliveries that reached an end, by outcome (succeeded, failed, cancelled). A failed delivery retried later counts again when it ends again.",
+		Help: "Deliveries whose workflow brought them to an end, by outcome (succeeded, failed, cancelled). A failed delivery retried later counts again when it ends again.",
 	}, []string{"outcome"})
 	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hookflow_delivery_attempts_total",
