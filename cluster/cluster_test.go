@@ -95,6 +95,8 @@ func TestCluster(t *testing.T) {
 		"HOOKFLOW_ALLOW_PRIVATE_TARGETS=true", // the receivers are on 127.0.0.1
 		"HOOKFLOW_HTTP_ADDR=127.0.0.1:0",
 		"HOOKFLOW_METRICS_ADDR=127.0.0.1:0",
+		// An attempt that fails (a receiver refusing a connection under
+		// load, say) is tried again within seconds, not minutes.
 		"HOOKFLOW_RETRY_INITIAL_INTERVAL=1s",
 		"HOOKFLOW_RETRY_MAX_INTERVAL=5s",
 	}

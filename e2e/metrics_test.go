@@ -14,8 +14,8 @@ import (
 	"github.com/hookflow/hookflow/internal/testenv"
 )
 
-// get fetches url and returns the status and the body.
-func get(t require.TestingT, url string) (int, string) {
+// getText fetches url and returns the status and the body.
+func getText(t require.TestingT, url string) (int, string) {
 	resp, err := http.Get(url)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -55,13 +55,13 @@ func TestMetricsShowTheDeliveryTheRequestsAndTheSDKWorker(t *testing.T) {
 	// The API serves /metrics (the contract's route), and so does the
 	// HOOKFLOW_METRICS_ADDR listener, from the same registry.
 	for _, url := range []string{h.URL + "/metrics", "http://" + h.App.MetricsAddr() + "/metrics"} {
-		code, body := get(t, url)
+		code, body := getText(t, url)
 		require.Equal(t, http.StatusOK, code)
 		for _, s := range series {
 			require.Contains(t, body, s, "at %s", url)
 		}
 	}
-	code, _ := get(t, "http://"+h.App.MetricsAddr()+"/healthz")
+	code, _ := getText(t, "http://"+h.App.MetricsAddr()+"/healthz")
 	require.Equal(t, http.StatusOK, code)
 }
 
@@ -72,7 +72,7 @@ func TestWorkerOnlyProcessServesItsMetrics(t *testing.T) {
 	require.Empty(t, w.URL, "a worker has no API")
 	require.NotEmpty(t, w.App.MetricsAddr())
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		code, body := get(c, "http://"+w.App.MetricsAddr()+"/metrics")
+		code, body := getText(c, "http://"+w.App.MetricsAddr()+"/metrics")
 		require.Equal(c, http.StatusOK, code)
 		assert.Contains(c, body, `temporal_worker_task_slots_available{`)
 		assert.Contains(c, body, `task_queue="`+w.Config.TaskQueue+`"`)
