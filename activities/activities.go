@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookflow/hookflow/backoff"
 	"github.com/hookflow/hookflow/ids"
+	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/store"
 )
 
@@ -45,6 +46,8 @@ type Activities struct {
 	UserAgent string
 	// Now is the clock that stamps signatures; tests may fix it.
 	Now func() time.Time
+	// Metrics counts attempts and ended deliveries; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Registered activity names. Workflows schedule activities by these names,
@@ -55,6 +58,7 @@ const (
 	FindTargetsName       = "hookflow.FindTargets"
 	DeliverName           = "hookflow.Deliver"
 	SetDeliveryStatusName = "hookflow.SetDeliveryStatus"
+	CancelDeliveriesName  = "hookflow.CancelDeliveries"
 	PauseName             = "hookflow.Pause"
 )
 
@@ -64,6 +68,7 @@ func Register(r worker.ActivityRegistry, a *Activities) {
 	r.RegisterActivityWithOptions(a.FindTargets, activity.RegisterOptions{Name: FindTargetsName})
 	r.RegisterActivityWithOptions(a.Deliver, activity.RegisterOptions{Name: DeliverName})
 	r.RegisterActivityWithOptions(a.SetDeliveryStatus, activity.RegisterOptions{Name: SetDeliveryStatusName})
+	r.RegisterActivityWithOptions(a.CancelDeliveries, activity.RegisterOptions{Name: CancelDeliveriesName})
 	r.RegisterActivityWithOptions(a.Pause, activity.RegisterOptions{Name: PauseName})
 }
 
@@ -100,11 +105,26 @@ type FindTargetsInput struct {
 // Target is one subscription an event is delivered to, with its resolved
 // retry schedule. It holds no secret: the delivery activity loads it.
 type Target struct {
-	SubscriptionID  string
+	SubscriptionID string
+	// URL is the subscriber URL as histories and the UI show it: scheme,
+	// host and path. A query string may carry a receiver's token, so it
+	// stays in the store; the delivery activity loads the full URL.
 	URL             string
 	Policy          backoff.Policy
 	AttemptTimeout  time.Duration
 	FailedRetention time.Duration
+}
+
+// TargetOf resolves what a delivery to sub needs: its URL, and its retry
+// schedule and attempt timeout with the subscription's overrides applied.
+func (d Defaults) TargetOf(sub store.Subscription) Target {
+	return Target{
+		SubscriptionID:  sub.ID,
+		URL:             logTarget(sub.URL),
+		Policy:          ResolvePolicy(d.Retry, sub.Retry),
+		AttemptTimeout:  cmpOr(sub.Timeout, d.AttemptTimeout),
+		FailedRetention: d.FailedRetention,
+	}
 }
 
 // FindTargetsResult is one page of targets; Done is true on the last page.
@@ -125,13 +145,7 @@ func (a *Activities) FindTargets(ctx context.Context, in FindTargetsInput) (Find
 	deliveries := make([]store.Delivery, 0, len(subs))
 	now := a.now()
 	for _, s := range subs {
-		res.Targets = append(res.Targets, Target{
-			SubscriptionID:  s.ID,
-			URL:             s.URL,
-			Policy:          ResolvePolicy(a.Defaults.Retry, s.Retry),
-			AttemptTimeout:  cmpOr(s.Timeout, a.Defaults.AttemptTimeout),
-			FailedRetention: a.Defaults.FailedRetention,
-		})
+		res.Targets = append(res.Targets, a.Defaults.TargetOf(s))
 		id := ids.Delivery(in.EventID, s.ID)
 		deliveries = append(deliveries, store.Delivery{
 			ID: id, EventID: in.EventID, SubscriptionID: s.ID, URL: s.URL,
@@ -161,11 +175,15 @@ func (a *Activities) SetDeliveryStatus(ctx context.Context, in SetDeliveryStatus
 	if err := a.Store.SetDeliveryStatus(ctx, in.DeliveryID, in.Status, time.Time{}); err != nil {
 		return fmt.Errorf("set status of %s: %w", in.DeliveryID, err)
 	}
+	if in.Status == store.DeliveryFailed || in.Status == store.DeliveryCancelled {
+		a.ended(ctx, in.DeliveryID, in.Status)
+	}
 	return nil
 }
 
 // ResolvePolicy applies a subscription's overrides to the global policy.
-func ResolvePolicy(p backoff.Policy, o *store.RetryOverride) backoff.Policy {
+func ResolvePolicy(global backoff.Policy, o *store.RetryOverride) backoff.Policy {
+	p := global
 	if o == nil {
 		return p
 	}
@@ -183,6 +201,11 @@ func ResolvePolicy(p backoff.Policy, o *store.RetryOverride) backoff.Policy {
 	}
 	if o.MaxAttempts != nil {
 		p.MaxAttempts = *o.MaxAttempts
+	}
+	if p.MaxAttempts == 0 && p.MaxDuration <= 0 {
+		// "max_attempts": 0 means "bounded by duration only"; with no
+		// duration bound in the global policy, keep its attempt bound.
+		p.MaxAttempts = global.MaxAttempts
 	}
 	p.MaxInterval = max(p.MaxInterval, p.InitialInterval)
 	return p

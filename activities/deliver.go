@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -16,6 +18,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/ids"
+	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/signing"
 	"github.com/hookflow/hookflow/store"
 )
@@ -58,7 +62,7 @@ type AttemptResult struct {
 	// NextAttemptAt is when the next attempt is due after a failure; zero
 	// with GaveUp when the retry policy is exhausted. The activity decides
 	// both from the policy, so the attempt log and the workflow agree.
-	NextAttemptAt time.Time `json:"next_attempt_at,omitempty"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 	GaveUp        bool      `json:"gave_up,omitempty"`
 }
 
@@ -67,7 +71,15 @@ type AttemptResult struct {
 // log. A non-2xx answer, a timeout or a connection error returns an
 // ErrTypeAttemptFailed error whose details are the AttemptResult; 410 Gone
 // pauses the subscription and returns ErrTypeSubscriptionGone.
+//
+// A regular (not local) attempt heartbeats every second while it runs: the
+// heartbeat is how a cancel reaches it, and then its context ends, the
+// request is aborted, the attempt is logged as cancelled and the activity
+// ends cancelled, with the AttemptResult as the cancellation's details.
 func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResult, error) {
+	if activity.IsActivity(ctx) && !activity.GetInfo(ctx).IsLocalActivity {
+		defer heartbeat(ctx, HeartbeatInterval)()
+	}
 	sub, err := a.Store.GetSubscription(ctx, in.SubscriptionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return a.finish(ctx, in, AttemptResult{Attempt: in.Attempt, StartedAt: a.now(), Error: "subscription was deleted"}, store.DeliveryFailed, errGone)
@@ -84,8 +96,23 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 	if sub.Status == store.SubscriptionPaused {
 		res.Error = "subscription is paused; nothing was sent"
 	} else {
+		start := time.Now()
 		a.post(ctx, in, sub, event.Payload, &res)
+		a.Metrics.Attempt(sub.ID, time.Since(start), res.Error == "" && res.StatusCode >= 200 && res.StatusCode < 300)
 	}
+	// What the receiver sent back goes to the attempt log and into the
+	// workflow history; a receiver that echoes its own secret must not put
+	// it there.
+	res.Error = redactSecrets(res.Error, sub)
+	res.ResponseExcerpt = redactSecrets(res.ResponseExcerpt, sub)
+	a.logAttempt(ctx, in, sub.URL, res)
+	if res.StatusCode == 0 && errors.Is(ctx.Err(), context.Canceled) {
+		return a.cancelled(ctx, in, res)
+	}
+	// What happened is logged even if a cancel arrives from here on: the
+	// request was made and answered.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
 
 	switch {
 	case res.Error == "" && res.StatusCode >= 200 && res.StatusCode < 300:
@@ -105,11 +132,78 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 	if err := a.Store.RecordAttempt(ctx, toStoreAttempt(in.DeliveryID, res), status, res.NextAttemptAt); err != nil {
 		return AttemptResult{}, err
 	}
-	return res, temporal.NewApplicationErrorWithOptions(describe(res, sub.URL), ErrTypeAttemptFailed,
+	if res.GaveUp {
+		a.ended(ctx, in.DeliveryID, status, "attempts", in.Attempt, "error", res.Error, "status_code", res.StatusCode)
+	}
+	return res, temporal.NewApplicationErrorWithOptions(describe(res, logTarget(sub.URL)), ErrTypeAttemptFailed,
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}, Category: temporal.ApplicationErrorCategoryBenign})
 }
 
 var errGone = errors.New("gone")
+
+// HeartbeatInterval is how often a regular attempt heartbeats, which bounds
+// how long a cancel takes to abort its request. The worker's
+// MaxHeartbeatThrottleInterval must not be longer, or the SDK holds
+// heartbeats back.
+const HeartbeatInterval = time.Second
+
+// storeTimeout bounds the store writes that log an attempt after its
+// request, which no cancel interrupts.
+const storeTimeout = 15 * time.Second
+
+// cancelled ends an attempt whose delivery was cancelled while it was in
+// flight. A worker shutting down cancels its activities too; that attempt
+// is not logged, since the server runs it again on another worker.
+func (a *Activities) cancelled(ctx context.Context, in DeliverInput, res AttemptResult) (AttemptResult, error) {
+	if stopping(ctx) {
+		return res, ctx.Err()
+	}
+	res.Error = "cancelled while sending"
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := a.Store.RecordAttempt(sctx, toStoreAttempt(in.DeliveryID, res), store.DeliveryCancelled, time.Time{}); err != nil {
+		activity.GetLogger(ctx).Warn("cannot log a cancelled attempt", "delivery", in.DeliveryID, "err", err)
+	}
+	return res, temporal.NewCanceledError(res)
+}
+
+func stopping(ctx context.Context) bool {
+	if !activity.IsActivity(ctx) {
+		return false
+	}
+	select {
+	case <-activity.GetWorkerStopChannel(ctx):
+		return true
+	default:
+		return false
+	}
+}
+
+// heartbeat records a heartbeat every interval until the returned function
+// is called. The server answers a heartbeat with "cancel requested" once
+// the workflow has cancelled the activity, and the SDK then cancels ctx.
+func heartbeat(ctx context.Context, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
 
 // finish records the attempt; with fail set it returns the failure that
 // ends the delivery.
@@ -117,6 +211,7 @@ func (a *Activities) finish(ctx context.Context, in DeliverInput, res AttemptRes
 	if err := a.Store.RecordAttempt(ctx, toStoreAttempt(in.DeliveryID, res), status, time.Time{}); err != nil {
 		return AttemptResult{}, err
 	}
+	a.ended(ctx, in.DeliveryID, status, "attempts", in.Attempt, "error", res.Error, "status_code", res.StatusCode)
 	if fail != nil {
 		msg := res.Error
 		if msg == "" {
@@ -173,12 +268,73 @@ func (a *Activities) post(ctx context.Context, in DeliverInput, sub store.Subscr
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		res.Error = "redirects are not followed (Location: " + resp.Header.Get("Location") + ")"
 	}
-	if activity.IsActivity(ctx) {
-		activity.GetLogger(ctx).Debug("attempt done", "delivery", in.DeliveryID, "status", res.StatusCode)
+}
+
+// refusedByGuard starts the error of an attempt the outbound guard stopped.
+const refusedByGuard = "refused by the outbound guard: "
+
+// logAttempt logs one attempt with nothing in it that could be secret: the
+// ids, the target without user info, query string or fragment (a token may
+// sit there), the status, the duration and the error. A connection the
+// outbound guard refused is a warning; every other attempt is debug, since
+// the attempt log in the store keeps them all.
+func (a *Activities) logAttempt(ctx context.Context, in DeliverInput, target string, res AttemptResult) {
+	if !activity.IsActivity(ctx) {
+		return
 	}
+	kv := []any{"delivery", in.DeliveryID, "event", in.EventID, "subscription", in.SubscriptionID,
+		"attempt", res.Attempt, "target", logTarget(target), "status", res.StatusCode, "duration_ms", res.DurationMs}
+	if res.Error != "" {
+		kv = append(kv, "error", res.Error)
+	}
+	if strings.HasPrefix(res.Error, refusedByGuard) {
+		activity.GetLogger(ctx).Warn("outbound guard refused a webhook connection", kv...)
+		return
+	}
+	activity.GetLogger(ctx).Debug("attempt done", kv...)
+}
+
+// ended counts a delivery that reached status (succeeded, failed or
+// cancelled, which are also the outcome label's values) and logs it with
+// its ids; the activity logger adds the workflow's (WorkflowID, RunID).
+// kv holds nothing secret: ids, counts, and errors already redacted.
+func (a *Activities) ended(ctx context.Context, deliveryID, status string, kv ...any) {
+	a.Metrics.DeliveryEnded(status)
+	if !activity.IsActivity(ctx) {
+		return
+	}
+	eventID, subscriptionID, _ := ids.ParseDelivery(deliveryID)
+	kv = append([]any{"delivery", deliveryID, "event", eventID, "subscription", subscriptionID, "status", status}, kv...)
+	if status == store.DeliveryFailed {
+		activity.GetLogger(ctx).Warn("delivery failed", kv...)
+		return
+	}
+	activity.GetLogger(ctx).Info("delivery "+status, kv...)
+}
+
+// logTarget is a subscriber URL as logs show it: scheme, host and path.
+func logTarget(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 func classify(ctx context.Context, err error) string {
+	var blocked *netguard.BlockedError
+	switch {
+	case errors.As(err, &blocked):
+		return refusedByGuard + blocked.Error() + "; nothing was sent"
+	case errors.Is(err, netguard.ErrBlocked):
+		return refusedByGuard + err.Error() + "; nothing was sent"
+	}
+	// The URL is known; what went wrong with it is the news, and the URL's
+	// query string stays out of the attempt log.
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return "timed out waiting for the receiver"
 	}
@@ -186,6 +342,27 @@ func classify(ctx context.Context, err error) string {
 		return "cancelled while sending"
 	}
 	return err.Error()
+}
+
+// redacted replaces a subscription secret found in text from the receiver.
+const redacted = "[redacted]"
+
+// redactSecrets removes every signing secret of sub from s, whole or as the
+// base64 key after "whsec_".
+func redactSecrets(s string, sub store.Subscription) string {
+	if s == "" {
+		return s
+	}
+	for _, secret := range []string{sub.Secret, sub.PreviousSecret} {
+		if secret == "" {
+			continue
+		}
+		s = strings.ReplaceAll(s, secret, redacted)
+		if key := strings.TrimPrefix(secret, signing.SecretPrefix); len(key) >= 16 {
+			s = strings.ReplaceAll(s, key, redacted)
+		}
+	}
+	return s
 }
 
 // excerpt keeps the first ExcerptSize bytes, cut at a rune boundary.

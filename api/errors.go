@@ -48,9 +48,15 @@ func newError(status int, code, message string, details ...FieldError) *Error {
 // classified get their status; anything else is the server's fault, 500,
 // and its text stays in the log.
 func writeError(c *gin.Context, err error) {
-	var apiErr *Error
+	var (
+		apiErr   *Error
+		fieldErr *service.FieldError
+	)
 	switch {
 	case errors.As(err, &apiErr):
+	case errors.As(err, &fieldErr):
+		apiErr = newError(http.StatusBadRequest, CodeValidationFailed, "the request has invalid fields",
+			FieldError{Field: fieldErr.Field, Message: fieldErr.Message})
 	case errors.Is(err, service.ErrNotFound):
 		apiErr = newError(http.StatusNotFound, CodeNotFound, err.Error())
 	case errors.Is(err, service.ErrConflict):

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
 
+	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/service"
 )
 
@@ -19,6 +20,14 @@ type Deps struct {
 	// MaxBodyBytes caps request bodies; 413 past it.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+	// Codec, when set, serves the Temporal remote codec protocol under
+	// /v1/codec (POST .../encode, .../decode, OPTIONS preflight). It does its
+	// own CORS and bearer authentication, so it sits outside any /v1
+	// middleware: a browser's preflight carries no credentials.
+	Codec http.Handler
+	// Metrics, when set, counts and times every request and is served at
+	// GET /metrics.
+	Metrics *metrics.Metrics
 }
 
 type handlers struct {
@@ -36,7 +45,8 @@ func NewRouter(d Deps) *gin.Engine {
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(h.recoverJSON, h.logErrors)
+	// Metrics first: it sees the status every later handler settles on.
+	r.Use(d.Metrics.GinMiddleware(), h.recoverJSON, h.logErrors)
 	r.NoRoute(func(c *gin.Context) {
 		writeError(c, newError(http.StatusNotFound, CodeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path))
 	})
@@ -46,14 +56,27 @@ func NewRouter(d Deps) *gin.Engine {
 
 	r.GET("/healthz", h.healthz)
 	r.GET("/readyz", h.readyz)
+	if d.Metrics != nil {
+		r.GET("/metrics", gin.WrapH(d.Metrics.Handler()))
+	}
 
 	v1 := r.Group("/v1")
 	v1.POST("/subscriptions", h.createSubscription)
 	v1.GET("/subscriptions", h.listSubscriptions)
 	v1.GET("/subscriptions/:id", h.getSubscription)
 	v1.DELETE("/subscriptions/:id", h.deleteSubscription)
+	v1.GET("/subscriptions/:id/secret", h.getSubscriptionSecret)
 	v1.POST("/events", h.postEvent)
 	v1.GET("/events/:id", h.getEvent)
+	v1.POST("/events/:id/cancel", h.cancelEvent)
+	v1.GET("/deliveries/:id", h.getDelivery)
+	v1.POST("/deliveries/:id/cancel", h.cancelDelivery)
+	v1.POST("/deliveries/:id/retry", h.retryDelivery)
+
+	if d.Codec != nil {
+		r.POST("/v1/codec/*path", gin.WrapH(d.Codec))
+		r.OPTIONS("/v1/codec/*path", gin.WrapH(d.Codec))
+	}
 	return r
 }
 

@@ -9,19 +9,26 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/codec"
 	"github.com/hookflow/hookflow/config"
+	"github.com/hookflow/hookflow/metrics"
+	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/service"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/worker"
@@ -50,6 +57,14 @@ type App struct {
 	service  *service.Service
 	acts     *activities.Activities
 	listener net.Listener
+	// codec is the payload codec when HOOKFLOW_CODEC_KEYS is set, and
+	// codecHTTP its /v1/codec endpoint.
+	codec     *codec.Codec
+	codecHTTP http.Handler
+	// metrics are served on the API's /metrics and, when
+	// HOOKFLOW_METRICS_ADDR is set, on metricsListener.
+	metrics         *metrics.Metrics
+	metricsListener net.Listener
 }
 
 // New connects to the database and Temporal and prepares the parts mode
@@ -59,15 +74,41 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 		logger = slog.Default()
 	}
 	a := &App{cfg: cfg, mode: mode, log: logger}
-	var err error
-	if a.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+	targets, err := cfg.TargetPolicy()
+	if err != nil {
 		return nil, err
 	}
-	a.temporal, err = client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    log.NewStructuredLogger(logger),
-	})
+	box, err := cfg.SecretBox()
+	if err != nil {
+		return nil, err
+	}
+	if a.codec, err = cfg.Codec(); err != nil {
+		return nil, err
+	}
+	if a.codecHTTP, err = a.codecHandler(); err != nil {
+		return nil, err
+	}
+	if a.metrics, err = metrics.New(metrics.Options{MaxSubscriptionLabels: cfg.MetricsMaxSubscriptions, Logger: logger}); err != nil {
+		return nil, err
+	}
+	sqlStore, err := store.Open(ctx, cfg.DatabaseURL, store.WithSecretBox(box))
+	if err != nil {
+		return nil, err
+	}
+	a.store = sqlStore
+	if mode != ModeWorker {
+		// Rows stored before the key was set, or under an older key, are
+		// sealed with the current one (see SECURITY.md, rotating keys).
+		n, err := sqlStore.ResealSecrets(ctx)
+		if err != nil {
+			_ = a.store.Close()
+			return nil, err
+		}
+		if n > 0 {
+			logger.Info("sealed stored secrets with the current HOOKFLOW_SECRET_KEY", "subscriptions", n)
+		}
+	}
+	a.temporal, err = client.DialContext(ctx, a.temporalOptions())
 	if err != nil {
 		_ = a.store.Close()
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
@@ -85,8 +126,16 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 		FailedRetention: cfg.FailedRetention,
 	}
 	a.service = &service.Service{Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Defaults: defaults, SecretGrace: 24 * time.Hour}
+	a.service.Targets = targets // checked when a subscription's URL is set
+	a.service.Log = logger
+	a.service.Metrics = a.metrics
 	a.acts = &activities.Activities{
-		Store: a.store, HTTP: activities.NewHTTPClient(nil), Defaults: defaults, UserAgent: "hookflow/" + Version,
+		Store: a.store, Defaults: defaults, UserAgent: "hookflow/" + Version, Metrics: a.metrics,
+		// Every connection passes the outbound guard, after DNS; no proxy
+		// from the environment; redirects are answers, never followed. As
+		// many idle connections per host as the worker has delivery slots,
+		// so a fan-out to one host reuses them instead of handshaking again.
+		HTTP: netguard.NewHTTPClient(targets, netguard.ClientOptions{MaxIdleConns: 512, MaxIdleConnsPerHost: worker.DeliverySlots}),
 	}
 	if mode != ModeWorker {
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -94,7 +143,67 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 			return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 		}
 	}
+	if cfg.MetricsAddr != "" {
+		if a.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("HOOKFLOW_METRICS_ADDR: listen on %s: %w", cfg.MetricsAddr, err)
+		}
+	}
 	return a, nil
+}
+
+// temporalOptions are the Temporal client's options. With
+// HOOKFLOW_CODEC_KEYS set every payload (workflow and activity inputs and
+// results, summaries, signal and query arguments) is encrypted before it
+// leaves the process, and so are failure messages and stack traces, which
+// may quote what a receiver answered.
+func (a *App) temporalOptions() client.Options {
+	opts := client.Options{
+		HostPort:  a.cfg.TemporalAddress,
+		Namespace: a.cfg.TemporalNamespace,
+		Logger:    log.NewStructuredLogger(a.log),
+		// The SDK's client and worker metrics land in the same registry
+		// as Hookflow's own.
+		MetricsHandler: a.metrics.TemporalHandler(),
+	}
+	if a.codec != nil {
+		dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), a.codec)
+		opts.DataConverter = dc
+		opts.FailureConverter = codec.NewFailureConverter(dc)
+	}
+	return opts
+}
+
+// codecHandler serves /v1/codec when payloads are encrypted: the Temporal
+// Web UI and CLI decode histories through it, with an API key.
+func (a *App) codecHandler() (http.Handler, error) {
+	if a.codec == nil {
+		return nil, nil
+	}
+	h, err := codec.NewHandler(codec.HandlerOptions{
+		APIKeys:        a.cfg.APIKeys,
+		AllowedOrigins: a.cfg.CodecAllowedOrigins,
+	}, a.codec)
+	if err != nil {
+		return nil, fmt.Errorf("HOOKFLOW_CODEC_ALLOWED_ORIGINS: %w", err)
+	}
+	return h, nil
+}
+
+// warnings names every guard that is off, once at start.
+func (a *App) warnings() {
+	if len(a.cfg.APIKeys) == 0 && a.mode != ModeWorker {
+		a.log.Warn("HOOKFLOW_API_KEYS is empty: the API accepts requests WITHOUT authentication")
+	}
+	if a.cfg.AllowPrivateTargets {
+		a.log.Warn("HOOKFLOW_ALLOW_PRIVATE_TARGETS is on: webhooks may reach loopback, private and link-local addresses, cloud metadata included")
+	}
+	if a.cfg.SecretKey == "" && a.mode != ModeWorker {
+		a.log.Warn("HOOKFLOW_SECRET_KEY is empty: subscriber secrets are stored unencrypted")
+	}
+	if a.codec == nil {
+		a.log.Warn("HOOKFLOW_CODEC_KEYS is empty: Temporal histories hold delivery inputs and results in clear")
+	}
 }
 
 // Addr is the API's listen address, useful when HOOKFLOW_HTTP_ADDR asked
@@ -106,6 +215,18 @@ func (a *App) Addr() string {
 	return a.listener.Addr().String()
 }
 
+// MetricsAddr is the address of the HOOKFLOW_METRICS_ADDR listener, or ""
+// without one.
+func (a *App) MetricsAddr() string {
+	if a.metricsListener == nil {
+		return ""
+	}
+	return a.metricsListener.Addr().String()
+}
+
+// Metrics is the process's collectors and registry.
+func (a *App) Metrics() *metrics.Metrics { return a.metrics }
+
 // Temporal is the process's Temporal client.
 func (a *App) Temporal() client.Client { return a.temporal }
 
@@ -115,9 +236,7 @@ func (a *App) Store() store.Store { return a.store }
 // Run serves until ctx ends, then stops cleanly: the HTTP server drains its
 // requests and the worker finishes or hands back its tasks.
 func (a *App) Run(ctx context.Context) error {
-	if len(a.cfg.APIKeys) == 0 && a.mode != ModeWorker {
-		a.log.Warn("HOOKFLOW_API_KEYS is empty: the API accepts requests WITHOUT authentication")
-	}
+	a.warnings()
 	g, ctx := errgroup.WithContext(ctx)
 	if a.mode != ModeAPI {
 		w := worker.New(a.temporal, a.cfg.TaskQueue, a.acts)
@@ -134,7 +253,7 @@ func (a *App) Run(ctx context.Context) error {
 	if a.mode != ModeWorker {
 		gin.SetMode(gin.ReleaseMode)
 		srv := &http.Server{
-			Handler:           api.NewRouter(api.Deps{Service: a.service, MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log}),
+			Handler:           api.NewRouter(api.Deps{Service: a.service, MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log, Codec: a.codecHTTP, Metrics: a.metrics}),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		a.log.Info("API listening", "addr", a.Addr())
@@ -151,7 +270,37 @@ func (a *App) Run(ctx context.Context) error {
 			return srv.Shutdown(shutdownCtx)
 		})
 	}
+	if a.metricsListener != nil {
+		a.serveMetrics(ctx, g)
+	} else if a.mode == ModeWorker {
+		a.log.Info("no metrics listener: set HOOKFLOW_METRICS_ADDR to serve this worker's /metrics")
+	}
 	return g.Wait()
+}
+
+// serveMetrics serves /metrics, and /healthz for container health checks,
+// on the HOOKFLOW_METRICS_ADDR listener until ctx ends.
+func (a *App) serveMetrics(ctx context.Context, g *errgroup.Group) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metrics.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.log.Info("metrics listening", "addr", a.MetricsAddr())
+	g.Go(func() error {
+		if err := srv.Serve(a.metricsListener); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	})
 }
 
 // Close releases the connections.
@@ -165,6 +314,12 @@ func (a *App) Close() {
 	if a.listener != nil {
 		_ = a.listener.Close()
 	}
+	if a.metricsListener != nil {
+		_ = a.metricsListener.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = a.metrics.Shutdown(ctx)
 }
 
 // EnsureSearchAttributes registers on the namespace every custom search
@@ -189,5 +344,32 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 	}); err != nil {
 		return fmt.Errorf("add search attributes: %w", err)
 	}
-	return nil
+	return waitSearchAttributes(ctx, c, namespace)
+}
+
+// waitSearchAttributes waits until the frontend accepts Hookflow's search
+// attributes. It serves a namespace's search attributes from a cache that
+// it refreshes every few seconds (unless told to re-read them on every use,
+// which costs database reads on every workflow start), and until it has
+// the new ones, a workflow started with them is refused.
+func waitSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	var conds []string
+	for _, key := range workflows.SearchAttributes {
+		conds = append(conds, key.GetName()+" = ''")
+	}
+	query := strings.Join(conds, " AND ")
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		_, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: query})
+		var invalid *serviceerror.InvalidArgument
+		if err == nil || !errors.As(err, &invalid) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("search attributes added but not served yet: %w", err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }

@@ -10,6 +10,11 @@
 //	HOOKFLOW_DATABASE_URL            sqlite://PATH or postgres://... [sqlite://.hookflow/hookflow.db]
 //	HOOKFLOW_API_KEYS                comma-separated bearer tokens; empty disables auth [empty]
 //	HOOKFLOW_ALLOW_PRIVATE_TARGETS   allow loopback/private subscriber URLs [false]
+//	HOOKFLOW_ALLOWED_TARGET_CIDRS    comma-separated CIDRs (or addresses) reachable despite the address checks [empty]
+//	HOOKFLOW_REQUIRE_HTTPS           refuse http:// subscriber URLs [false]
+//	HOOKFLOW_SECRET_KEY              id:base64key[,...] encrypting subscriber secrets at rest, first current [empty: stored as given]
+//	HOOKFLOW_CODEC_KEYS              id:base64key[,...] encrypting every Temporal payload, first current [empty: payloads in clear]
+//	HOOKFLOW_CODEC_ALLOWED_ORIGINS   browser origins (the Temporal Web UI) allowed to call /v1/codec [http://127.0.0.1:8233,http://localhost:8233]
 //	HOOKFLOW_RETRY_INITIAL_INTERVAL  first backoff [5s]
 //	HOOKFLOW_RETRY_BACKOFF_COEFFICIENT  growth of each backoff [2]
 //	HOOKFLOW_RETRY_MAX_INTERVAL      longest backoff [4h]
@@ -18,15 +23,24 @@
 //	HOOKFLOW_ATTEMPT_TIMEOUT         per-attempt HTTP timeout [15s]
 //	HOOKFLOW_FAILED_RETENTION        how long a failed delivery stays open for a retry signal [168h]
 //	HOOKFLOW_MAX_BODY_BYTES          largest accepted request body [262144]
+//	HOOKFLOW_METRICS_ADDR            extra listener serving /metrics and /healthz, for `hookflow worker` above all [empty: none; the API serves /metrics]
+//	HOOKFLOW_METRICS_MAX_SUBSCRIPTIONS  subscriptions with attempt latency series of their own, per process; the rest share subscription="other" [1000]
+//	HOOKFLOW_LOG_LEVEL               debug, info, warn or error; logs are JSON on stderr [info]
+//
+// Keys are 32 random bytes in base64 (openssl rand -base64 32); SECURITY.md
+// says how to rotate them. Key values never appear in an error message.
 package config
 
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/hookflow/hookflow/netguard"
 )
 
 // Config is the whole of Hookflow's configuration.
@@ -42,6 +56,21 @@ type Config struct {
 	AttemptTimeout      time.Duration `env:"HOOKFLOW_ATTEMPT_TIMEOUT" envDefault:"15s"`
 	FailedRetention     time.Duration `env:"HOOKFLOW_FAILED_RETENTION" envDefault:"168h"`
 	MaxBodyBytes        int64         `env:"HOOKFLOW_MAX_BODY_BYTES" envDefault:"262144"`
+
+	// Outbound guard and encryption (SECURITY.md).
+	AllowedTargetCIDRs  string   `env:"HOOKFLOW_ALLOWED_TARGET_CIDRS"`
+	RequireHTTPS        bool     `env:"HOOKFLOW_REQUIRE_HTTPS" envDefault:"false"`
+	SecretKey           string   `env:"HOOKFLOW_SECRET_KEY"`
+	CodecKeys           string   `env:"HOOKFLOW_CODEC_KEYS"`
+	CodecAllowedOrigins []string `env:"HOOKFLOW_CODEC_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://127.0.0.1:8233,http://localhost:8233"`
+	// Observability: metrics and logs.
+	MetricsAddr             string `env:"HOOKFLOW_METRICS_ADDR"`
+	MetricsMaxSubscriptions int    `env:"HOOKFLOW_METRICS_MAX_SUBSCRIPTIONS" envDefault:"1000"`
+	LogLevel                string `env:"HOOKFLOW_LOG_LEVEL" envDefault:"info"`
+	// TargetResolver resolves subscriber host names for the outbound guard,
+	// at create time and at connect time; nil is the system's resolver. It
+	// is not read from the environment: tests inject one.
+	TargetResolver netguard.Resolver `env:"-"`
 }
 
 // RetryPolicy is the default schedule of attempts of a delivery. The
@@ -62,6 +91,7 @@ func Load() (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	cfg.APIKeys = trimEmpty(cfg.APIKeys)
+	cfg.CodecAllowedOrigins = trimEmpty(cfg.CodecAllowedOrigins)
 	return cfg, cfg.Validate()
 }
 
@@ -107,7 +137,25 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("HOOKFLOW_MAX_BODY_BYTES must be positive"))
 	}
+	if c.MetricsMaxSubscriptions < 0 {
+		errs = append(errs, errors.New("HOOKFLOW_METRICS_MAX_SUBSCRIPTIONS must not be negative"))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("HOOKFLOW_LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel))
+	}
+	errs = append(errs, c.validateSecurity()...)
 	return errors.Join(errs...)
+}
+
+// SlogLevel is HOOKFLOW_LOG_LEVEL as a slog level; info when it does not
+// parse (Validate reports that).
+func (c Config) SlogLevel() slog.Level {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return slog.LevelInfo
+	}
+	return level
 }
 
 func trimEmpty(in []string) []string {

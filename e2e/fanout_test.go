@@ -81,16 +81,26 @@ func TestEventReachesThousandsOfSubscribers(t *testing.T) {
 		require.NoError(t, err)
 		require.Less(t, len(hist.GetEvents()), 4096, "run %s", run)
 		require.Less(t, proto.Size(hist), 10<<20, "run %s", run)
+		initiated := 0
 		for _, e := range hist.GetEvents() {
+			if e.GetEventType() == enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED {
+				initiated++
+			}
 			require.NotEqual(t, enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED, e.GetEventType(), "run %s", run)
 			if a := e.GetWorkflowTaskFailedEventAttributes(); a != nil {
-				// A child completing while the run's closing task is in
-				// flight makes the server ask the run to look again; that
-				// is the one failure allowed, and the run avoids it by
-				// letting its children finish first.
-				require.Equal(t, enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, a.GetCause(), "run %s", run)
+				// Two failures are the server asking the run to look again,
+				// and it goes on: a child completing while the run's closing
+				// task is in flight (UnhandledCommand), and over 100 events
+				// arriving while one task is in flight (ForceCloseCommand):
+				// the race detector makes a task that takes in 600 events
+				// last a second. Anything else, a limit above all, fails.
+				require.Contains(t, []enumspb.WorkflowTaskFailedCause{
+					enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+					enumspb.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
+				}, a.GetCause(), "run %s", run)
 			}
 		}
+		require.LessOrEqual(t, initiated, workflows.FanOutBatch, "a run never has more children than a batch, far from Temporal's 2,000 pending")
 		if hist.GetEvents()[len(hist.GetEvents())-1].GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED {
 			last = run
 		}

@@ -7,6 +7,13 @@ cd "$(dirname "$0")/.."
 temporal=$(scripts/temporal-cli.sh)
 mkdir -p .hookflow bin
 
+# With payload encryption on, the Web UI decodes histories through
+# Hookflow's codec endpoint (see SECURITY.md).
+codec_args=()
+if [ -n "${HOOKFLOW_CODEC_KEYS:-}" ]; then
+  codec_args=(--ui-codec-endpoint "http://${HOOKFLOW_HTTP_ADDR:-127.0.0.1:8080}/v1/codec")
+fi
+
 # The same settings the tests and `make bench` use (internal/testenv.DevServerArgs,
 # which says why each matters): SQLite in WAL mode without fsync per commit,
 # eager start and eager activities, search attributes from the cache, a
@@ -27,6 +34,7 @@ mkdir -p .hookflow bin
   --dynamic-config-value history.eventsCacheMaxSizeBytes=33554432 \
   --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
   --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
+  ${codec_args[@]+"${codec_args[@]}"} \
   >.hookflow/temporal.log 2>&1 &
 temporal_pid=$!
 trap 'kill "$temporal_pid" 2>/dev/null; wait "$temporal_pid" 2>/dev/null || true' EXIT

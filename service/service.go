@@ -8,12 +8,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/metrics"
+	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/store"
 )
 
@@ -35,6 +38,21 @@ type Service struct {
 	Now func() time.Time
 	// SecretGrace is how long a rotated-out secret keeps signing.
 	SecretGrace time.Duration
+	// Targets is the outbound guard subscriber URLs must pass when they
+	// are set; the zero value is the strict policy.
+	Targets netguard.Policy
+	// Log receives what operators should hear of, such as refused
+	// subscriber URLs; nil is slog.Default().
+	Log *slog.Logger
+	// Metrics counts accepted events; nil counts nothing.
+	Metrics *metrics.Metrics
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 func (s *Service) now() time.Time {

@@ -31,10 +31,10 @@ type Workers struct {
 // limits are equal, or tasks would wait in the worker for a local
 // activity slot while their workflow task's timeout runs.
 const (
-	// deliverySlots bounds the deliveries one process works on at once;
+	// DeliverySlots bounds the deliveries one process works on at once;
 	// they mostly wait on receivers, not on CPU, and the rest wait in
 	// the server's queue, which costs the worker no memory.
-	deliverySlots = 256
+	DeliverySlots = 256
 	// deliveryPollers keep a poll waiting whenever a slot is free, so
 	// that the server hands tasks over at once instead of queueing them
 	// in its database.
@@ -57,13 +57,19 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) *Worker
 			MaxConcurrentLocalActivityExecutionSize: fanOutSlots,
 			MaxConcurrentWorkflowTaskPollers:        fanOutPollers,
 			StickyScheduleToStartTimeout:            20 * time.Second,
+			MaxHeartbeatThrottleInterval:            activities.HeartbeatInterval,
 		}),
 		deliveries: sdkworker.New(c, workflows.DeliveryTaskQueue(taskQueue), sdkworker.Options{
-			MaxConcurrentWorkflowTaskExecutionSize:  deliverySlots,
-			MaxConcurrentLocalActivityExecutionSize: deliverySlots,
-			MaxConcurrentActivityExecutionSize:      deliverySlots,
+			MaxConcurrentWorkflowTaskExecutionSize:  DeliverySlots,
+			MaxConcurrentLocalActivityExecutionSize: DeliverySlots,
+			MaxConcurrentActivityExecutionSize:      DeliverySlots,
 			MaxConcurrentWorkflowTaskPollers:        deliveryPollers,
 			MaxConcurrentActivityTaskPollers:        deliveryPollers / 2,
+			// A delivery attempt heartbeats every second while its request
+			// is in flight, and the answer to a heartbeat is what tells it
+			// of a cancel. Without this the SDK sends heartbeats only every
+			// 80% of the heartbeat timeout (8 s), and a cancel waits that long.
+			MaxHeartbeatThrottleInterval: activities.HeartbeatInterval,
 		}),
 	}
 	for _, sw := range []sdkworker.Worker{w.fanOut, w.deliveries} {

@@ -42,12 +42,20 @@ type EventStatus struct {
 type EventResult struct {
 	Deliveries int  `json:"deliveries"`
 	Cancelled  bool `json:"cancelled"`
+	// CancelledDeliveries counts the unfinished deliveries a cancel signal
+	// stopped.
+	CancelledDeliveries int `json:"cancelled_deliveries,omitempty"`
 }
 
 // Event starts one Delivery child per active subscription matching the
 // event type, FanOutBatch at a time, and ends as soon as all are started:
 // deliveries are abandoned children that outlive it, so nothing waits on a
 // slow receiver and one event can reach any number of subscribers.
+//
+// A cancel signal stops the fan-out and then cancels every unfinished
+// delivery of the event, those started by earlier runs included. The
+// workflow usually closes within milliseconds, so the API's
+// POST /v1/events/{id}/cancel does the same itself once it has closed.
 func Event(ctx workflow.Context, in EventInput) (EventResult, error) {
 	r := &eventRun{in: in, status: EventStatus{EventID: in.EventID, Deliveries: in.Started}}
 	if err := r.setup(ctx); err != nil {
@@ -71,6 +79,9 @@ func (r *eventRun) setup(ctx workflow.Context) error {
 }
 
 func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
+	if r.cancelled(ctx) {
+		return r.cancelDeliveries(ctx)
+	}
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		Summary:             "find subscribers of " + r.in.EventType,
@@ -96,7 +107,12 @@ func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
 		return EventResult{}, err
 	}
 
-	if !page.Done && !r.status.Cancelled && len(page.Targets) > 0 {
+	// A cancel that came while the children were starting: every child
+	// this run will ever start has started, so all of them get the cancel.
+	if r.cancelled(ctx) {
+		return r.cancelDeliveries(ctx)
+	}
+	if !page.Done && len(page.Targets) > 0 {
 		next := r.in
 		next.After = page.Targets[len(page.Targets)-1].SubscriptionID
 		next.Started = r.status.Deliveries
@@ -128,7 +144,6 @@ func (r *eventRun) awaitStarted(ctx workflow.Context, futures []workflow.ChildWo
 	}
 	w := &batchWait{
 		futures: futures, targets: targets, startSeen: make([]bool, len(futures)), closedSeen: make([]bool, len(futures)),
-		lastWake: workflow.Now(ctx),
 	}
 	// Runs recorded before pausing existed replay without it: the version
 	// is asked only where the new behaviour would first differ, so runs
@@ -145,7 +160,11 @@ func (r *eventRun) awaitStarted(ctx workflow.Context, futures []workflow.ChildWo
 		// one brings whatever arrived during the pause. (A selector over
 		// a thousand futures costs too much CPU per task; scanning them
 		// for readiness does not.)
-		if err := workflow.Await(ctx, w.changed); err != nil {
+		// While settling, a cancel signal ends the wait: every child
+		// has started, and run cancels them at once.
+		if err := workflow.Await(ctx, func() bool {
+			return w.changed() || w.settle != nil && r.cancelCh.Len() > 0
+		}); err != nil {
 			return err
 		}
 		added := w.take(ctx)
@@ -154,7 +173,7 @@ func (r *eventRun) awaitStarted(ctx workflow.Context, futures []workflow.ChildWo
 			return w.err
 		}
 		if w.started == len(futures) {
-			if len(futures) < settleFrom || w.closed == len(futures) || w.settled() || !paced() {
+			if len(futures) < settleFrom || w.closed == len(futures) || w.settled() || r.cancelCh.Len() > 0 || !paced() {
 				return nil
 			}
 			if w.settle == nil {
@@ -219,8 +238,10 @@ func (w *batchWait) take(ctx workflow.Context) int {
 			w.closed++
 		}
 	}
+	// The first wake follows the wait for the first child to start, which
+	// says nothing of the rate at which the rest will come.
 	now := workflow.Now(ctx)
-	if dt := now.Sub(w.lastWake); dt > 0 {
+	if dt := now.Sub(w.lastWake); !w.lastWake.IsZero() && dt > 0 {
 		w.rate = float64(w.started+w.closed-before) / dt.Seconds()
 	}
 	w.lastWake = now
@@ -232,11 +253,14 @@ func (w *batchWait) take(ctx workflow.Context) int {
 const changePauseForChildStarts = "pause-for-child-starts"
 
 const (
-	// pauseEvents is how many events one pause aims to gather; the server
-	// fails a task in flight past 100 buffered events.
-	pauseEvents = 40
-	minPause    = 10 * time.Millisecond
-	maxPause    = 250 * time.Millisecond
+	// pauseEvents is how many events one pause aims to gather. The server
+	// fails a task in flight past 100 buffered events (ForceCloseCommand),
+	// so the aim leaves room for the rate to jump fivefold mid-pause.
+	pauseEvents = 20
+	// Pauses shorter than minPause are not taken: events that come that
+	// fast gather by themselves while a task is in flight.
+	minPause = 10 * time.Millisecond
+	maxPause = 200 * time.Millisecond
 	// A run that started settleFrom children or more waits up to
 	// settleFor for them to complete before it closes.
 	settleFrom = 100
@@ -244,19 +268,44 @@ const (
 )
 
 // pause holds the workflow task open long enough for about pauseEvents
-// events to arrive at the rate seen so far.
+// events to arrive at the rate seen at the last wake (minPause when none
+// is known yet).
 func (r *eventRun) pause(ctx workflow.Context, w *batchWait) error {
-	d := maxPause
+	d := minPause
 	if w.rate > 0 {
 		d = time.Duration(float64(pauseEvents) / w.rate * float64(time.Second))
+		if d < minPause {
+			return nil
+		}
 	}
-	d = min(max(d, minPause), maxPause).Round(time.Millisecond)
+	d = min(d, maxPause).Round(time.Millisecond)
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: d + 5*time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 		Summary:             fmt.Sprintf("gather events: %d of %d deliveries started, %d finished", w.started, len(w.futures), w.closed),
 	})
 	return workflow.ExecuteLocalActivity(lctx, activities.PauseName, d).Get(ctx, nil)
+}
+
+// cancelDeliveries signals cancel to every unfinished delivery of the event
+// and marks cancelled the pending ones this fan-out will never start. It
+// runs only once the fan-out has stopped, so that no child can start after
+// it has looked.
+func (r *eventRun) cancelDeliveries(ctx workflow.Context) (EventResult, error) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		// One signal per unfinished delivery: thousands take a while.
+		StartToCloseTimeout: 10 * time.Minute,
+		Summary:             "cancel unfinished deliveries of " + r.in.EventID,
+	})
+	var res activities.CancelDeliveriesResult
+	err := workflow.ExecuteActivity(actx, activities.CancelDeliveriesName, activities.CancelDeliveriesInput{
+		EventID: r.in.EventID, Signal: SignalCancel,
+	}).Get(ctx, &res)
+	if err != nil {
+		return EventResult{}, err
+	}
+	r.status.Done = true
+	return EventResult{Deliveries: r.status.Deliveries, Cancelled: true, CancelledDeliveries: res.Cancelled}, nil
 }
 
 func (r *eventRun) cancelled(ctx workflow.Context) bool {
@@ -274,13 +323,8 @@ func (r *eventRun) startDelivery(ctx workflow.Context, t activities.Target) work
 		TaskQueue:             DeliveryTaskQueue(workflow.GetInfo(ctx).TaskQueueName),
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		StaticSummary:         fmt.Sprintf("deliver %s %s to %s", r.in.EventType, r.in.EventID, t.URL),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			AttrEventType.ValueSet(r.in.EventType),
-			AttrEventID.ValueSet(r.in.EventID),
-			AttrSubscriptionID.ValueSet(t.SubscriptionID),
-			AttrStatus.ValueSet(StatusDelivering),
-		),
+		StaticSummary:         DeliverySummary(r.in.EventType, r.in.EventID, t.URL),
+		TypedSearchAttributes: DeliverySearchAttributes(r.in.EventType, r.in.EventID, t.SubscriptionID, StatusDelivering),
 	})
 	return workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflowName, DeliveryInput{
 		DeliveryID:      deliveryID,
