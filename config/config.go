@@ -6,7 +6,7 @@
 //	HOOKFLOW_HTTP_ADDR               API listen address [127.0.0.1:8080]
 //	HOOKFLOW_TEMPORAL_ADDRESS        Temporal frontend [127.0.0.1:7233]
 //	HOOKFLOW_TEMPORAL_NAMESPACE      namespace [default]
-//	HOOKFLOW_TASK_QUEUE              task queue [hookflow]
+//	HOOKFLOW_TASK_QUEUE              task queue; deliveries use <queue>-deliveries [hookflow]
 //	HOOKFLOW_DATABASE_URL            sqlite://PATH or postgres://... [sqlite://.hookflow/hookflow.db]
 //	HOOKFLOW_API_KEYS                comma-separated bearer tokens; empty disables auth [empty]
 //	HOOKFLOW_ALLOW_PRIVATE_TARGETS   allow loopback/private subscriber URLs [false]
