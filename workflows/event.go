@@ -129,10 +129,10 @@ func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
 // open (first-try deliveries complete within milliseconds), is an event
 // that asks for a workflow task. Answered one at a time, a batch of 500
 // children costs several hundred workflow tasks. So the run holds each task
-// open for a short pause (a local activity) sized to gather a few dozen
-// events, and handles them together in the next task: a batch then costs
-// a few dozen tasks. The pause stays well under the 100 events the server
-// buffers for a task in flight.
+// open for a short pause (a local activity) sized, from the rate events
+// arrive at, to gather about twenty, and handles them together in the next
+// task: a batch then costs a handful of tasks. The pause stays well under
+// the 100 events the server buffers for a task in flight.
 //
 // Before it closes, a run that started many children also waits a moment
 // for them to complete: a child completing while the run's last task is in
@@ -159,9 +159,8 @@ func (r *eventRun) awaitStarted(ctx workflow.Context, futures []workflow.ChildWo
 		// Blocking here ends the current workflow task, so that the next
 		// one brings whatever arrived during the pause. (A selector over
 		// a thousand futures costs too much CPU per task; scanning them
-		// for readiness does not.)
-		// While settling, a cancel signal ends the wait: every child
-		// has started, and run cancels them at once.
+		// for readiness does not.) While settling, a cancel signal ends
+		// the wait: every child has started, and run cancels them at once.
 		if err := workflow.Await(ctx, func() bool {
 			return w.changed() || w.settle != nil && r.cancelCh.Len() > 0
 		}); err != nil {
