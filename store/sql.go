@@ -226,8 +226,17 @@ func (s *SQL) matching(ctx context.Context, eventType, after string, limit int, 
 		AND id > ?`+status+` ORDER BY id LIMIT ?`, args...)
 }
 
+// querier is what *sql.DB and *sql.Tx share for reading.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 func (s *SQL) querySubscriptions(ctx context.Context, query string, args ...any) ([]Subscription, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	return s.querySubscriptionsOn(ctx, s.db, query, args...)
+}
+
+func (s *SQL) querySubscriptionsOn(ctx context.Context, db querier, query string, args ...any) ([]Subscription, error) {
+	rows, err := db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: query subscriptions: %w", err)
 	}
@@ -260,10 +269,10 @@ func (s *SQL) querySubscriptions(ctx context.Context, query string, args ...any)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return subs, s.loadPatterns(ctx, subs)
+	return subs, s.loadPatterns(ctx, db, subs)
 }
 
-func (s *SQL) loadPatterns(ctx context.Context, subs []Subscription) error {
+func (s *SQL) loadPatterns(ctx context.Context, db querier, subs []Subscription) error {
 	if len(subs) == 0 {
 		return nil
 	}
@@ -273,7 +282,7 @@ func (s *SQL) loadPatterns(ctx context.Context, subs []Subscription) error {
 		index[sub.ID] = i
 		args[i] = sub.ID
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT subscription_id, pattern FROM subscription_event_types
+	rows, err := db.QueryContext(ctx, s.q(`SELECT subscription_id, pattern FROM subscription_event_types
 		WHERE subscription_id IN (`+placeholders(len(subs))+`) ORDER BY subscription_id, pattern`), args...)
 	if err != nil {
 		return fmt.Errorf("store: query event types: %w", err)
@@ -295,22 +304,26 @@ func (s *SQL) UpdateSubscription(ctx context.Context, sub Subscription) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE subscriptions SET url = ?, description = ?, secret = ?,
-			previous_secret = ?, previous_secret_expires_at = ?, headers = ?, retry = ?, timeout_ms = ?,
-			status = ?, updated_at = ? WHERE id = ?`),
-			sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
-			headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.UpdatedAt), sub.ID)
-		if err != nil {
-			return fmt.Errorf("store: update subscription: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM subscription_event_types WHERE subscription_id = ?`), sub.ID); err != nil {
-			return err
-		}
-		return s.insertPatterns(ctx, tx, sub.ID, sub.EventTypes)
+		return s.updateSubscriptionTx(ctx, tx, sub, headers, retry)
 	})
+}
+
+func (s *SQL) updateSubscriptionTx(ctx context.Context, tx *sql.Tx, sub Subscription, headers, retry string) error {
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE subscriptions SET url = ?, description = ?, secret = ?,
+		previous_secret = ?, previous_secret_expires_at = ?, headers = ?, retry = ?, timeout_ms = ?,
+		status = ?, updated_at = ? WHERE id = ?`),
+		sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
+		headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.UpdatedAt), sub.ID)
+	if err != nil {
+		return fmt.Errorf("store: update subscription: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM subscription_event_types WHERE subscription_id = ?`), sub.ID); err != nil {
+		return err
+	}
+	return s.insertPatterns(ctx, tx, sub.ID, sub.EventTypes)
 }
 
 func (s *SQL) DeleteSubscription(ctx context.Context, id string) error {
