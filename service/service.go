@@ -25,6 +25,30 @@ var (
 	ErrInvalid     = errors.New("invalid")
 )
 
+// FieldProblem names one input field at fault, by its JSON name (for event
+// data: "data" and the JSON Pointer inside it), the rule it breaks and, in
+// words, why.
+type FieldProblem struct {
+	Field   string
+	Rule    string
+	Message string
+}
+
+// InvalidError is ErrInvalid with the fields at fault.
+type InvalidError struct {
+	Message string
+	Fields  []FieldProblem
+}
+
+func (e *InvalidError) Error() string { return e.Message }
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+func invalid(message string, fields ...FieldProblem) error {
+	return &InvalidError{Message: message, Fields: fields}
+}
+
 // Service holds the dependencies of every operation.
 type Service struct {
 	Store     store.Store
@@ -35,6 +59,11 @@ type Service struct {
 	Now func() time.Time
 	// SecretGrace is how long a rotated-out secret keeps signing.
 	SecretGrace time.Duration
+	// AllowUnknownEventTypes accepts events of types not registered with
+	// CreateEventType; when false they are ErrInvalid.
+	AllowUnknownEventTypes bool
+
+	schemas schemaCache
 }
 
 func (s *Service) now() time.Time {
