@@ -19,6 +19,8 @@ type Deps struct {
 	// MaxBodyBytes caps request bodies; 413 past it.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+	// APIKeys are the bearer tokens /v1 accepts; empty lets every request in.
+	APIKeys []string
 }
 
 type handlers struct {
@@ -26,11 +28,16 @@ type handlers struct {
 	validate *validator.Validate
 	maxBody  int64
 	log      *slog.Logger
+	keys     keyring
 }
 
-// NewRouter builds the API's routes.
+// NewRouter builds the API's routes. Health checks, metrics and the OpenAPI
+// document are open; everything under /v1 needs an API key. A route that
+// does its own authentication (and must answer CORS preflight without a
+// key, like a Temporal codec endpoint) is registered on the engine itself,
+// not on the authenticated v1 group.
 func NewRouter(d Deps) *gin.Engine {
-	h := &handlers{svc: d.Service, validate: newValidator(), maxBody: d.MaxBodyBytes, log: d.Logger}
+	h := &handlers{svc: d.Service, validate: newValidator(), maxBody: d.MaxBodyBytes, log: d.Logger, keys: newKeyring(d.APIKeys)}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -46,12 +53,19 @@ func NewRouter(d Deps) *gin.Engine {
 
 	r.GET("/healthz", h.healthz)
 	r.GET("/readyz", h.readyz)
+	r.GET("/openapi.yaml", serveOpenAPI)
 
-	v1 := r.Group("/v1")
+	v1 := r.Group("/v1", h.authenticate)
 	v1.POST("/subscriptions", h.createSubscription)
 	v1.GET("/subscriptions", h.listSubscriptions)
 	v1.GET("/subscriptions/:id", h.getSubscription)
+	v1.PATCH("/subscriptions/:id", h.patchSubscription)
 	v1.DELETE("/subscriptions/:id", h.deleteSubscription)
+	v1.POST("/subscriptions/:id/rotate-secret", h.rotateSecret)
+	v1.POST("/event-types", h.createEventType)
+	v1.GET("/event-types", h.listEventTypes)
+	v1.GET("/event-types/:name", h.getEventType)
+	v1.PUT("/event-types/:name", h.putEventType)
 	v1.POST("/events", h.postEvent)
 	v1.GET("/events/:id", h.getEvent)
 	return r

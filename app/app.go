@@ -84,7 +84,10 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 		AttemptTimeout:  cfg.AttemptTimeout,
 		FailedRetention: cfg.FailedRetention,
 	}
-	a.service = &service.Service{Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Defaults: defaults, SecretGrace: 24 * time.Hour}
+	a.service = &service.Service{
+		Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Defaults: defaults,
+		SecretGrace: cfg.SecretRotationGrace, AllowUnknownEventTypes: cfg.AllowUnknownEventTypes,
+	}
 	a.acts = &activities.Activities{
 		Store: a.store, HTTP: activities.NewHTTPClient(nil), Defaults: defaults, UserAgent: "hookflow/" + Version,
 	}
@@ -134,7 +137,7 @@ func (a *App) Run(ctx context.Context) error {
 	if a.mode != ModeWorker {
 		gin.SetMode(gin.ReleaseMode)
 		srv := &http.Server{
-			Handler:           api.NewRouter(api.Deps{Service: a.service, MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log}),
+			Handler:           api.NewRouter(api.Deps{Service: a.service, MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log, APIKeys: a.cfg.APIKeys}),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		a.log.Info("API listening", "addr", a.Addr())
