@@ -9,7 +9,9 @@ import (
 )
 
 // Do sends a JSON request to the API and decodes the answer into out
-// (when not nil); it returns the status code.
+// (when not nil); it returns the status code. Every answer is checked
+// against the OpenAPI document: an undocumented route, status or shape
+// fails the test.
 func (h *Hookflow) Do(t testing.TB, method, path string, body any, out any, headers ...string) int {
 	t.Helper()
 	var rd io.Reader
@@ -39,6 +41,7 @@ func (h *Hookflow) Do(t testing.TB, method, path string, body any, out any, head
 	if err != nil {
 		t.Fatalf("read answer: %v", err)
 	}
+	CheckResponse(t, req, resp.StatusCode, resp.Header, raw)
 	if out != nil && len(raw) > 0 {
 		if err := json.Unmarshal(raw, out); err != nil {
 			t.Fatalf("decode answer %q: %v", raw, err)
