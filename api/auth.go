@@ -46,7 +46,7 @@ func (h *handlers) authenticate(c *gin.Context) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || !h.keys.valid(strings.TrimSpace(token)) {
 		c.Header("WWW-Authenticate", `Bearer realm="hookflow"`)
 		writeError(c, newError(http.StatusUnauthorized, CodeUnauthorized,
-			"missing or unknown API key: send Authorization: Bearer <key>, one of HOOKFLOW_API_KEYS"))
+			"missing or unknown API key: send the header Authorization: Bearer KEY, with KEY one of HOOKFLOW_API_KEYS"))
 		return
 	}
 	c.Next()

@@ -66,11 +66,13 @@ type Service struct {
 	schemas schemaCache
 }
 
+// now is the clock, to the microsecond the store keeps, so that an answer
+// and a later read show the same times.
 func (s *Service) now() time.Time {
 	if s.Now != nil {
-		return s.Now().UTC()
+		return s.Now().UTC().Truncate(time.Microsecond)
 	}
-	return time.Now().UTC()
+	return time.Now().UTC().Truncate(time.Microsecond)
 }
 
 // storeErr maps store errors onto the service's.
