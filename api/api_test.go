@@ -197,15 +197,15 @@ func TestPatchChangesOnlyWhatItNames(t *testing.T) {
 	require.Equal(t, store.SubscriptionPaused, stored.Status)
 
 	for body, field := range map[string]string{
-		`{"url":null}`:                       "url",
-		`{"event_types":null}`:               "event_types",
-		`{"status":null}`:                    "status",
-		`{"status":"disabled"}`:              "status",
-		`{"url":"mailto:a@b.c"}`:             "url",
-		`{"event_types":[]}`:                 "event_types",
-		`{"timeout_seconds":0.5}`:            "timeout_seconds",
-		`{"retry":{"max_attempts":1001}}`:    "retry.max_attempts",
-		`{"headers":{"X-A":5}}`:              "headers",
+		`{"url":null}`:                                        "url",
+		`{"event_types":null}`:                                "event_types",
+		`{"status":null}`:                                     "status",
+		`{"status":"disabled"}`:                               "status",
+		`{"url":"mailto:a@b.c"}`:                              "url",
+		`{"event_types":[]}`:                                  "event_types",
+		`{"timeout_seconds":0.5}`:                             "timeout_seconds",
+		`{"retry":{"max_attempts":1001}}`:                     "retry.max_attempts",
+		`{"headers":{"X-A":5}}`:                               "headers",
 		`{"description":"` + strings.Repeat("d", 1025) + `"}`: "description",
 	} {
 		e := requireError(t, ta.do(t, "PATCH", "/v1/subscriptions/"+sub.ID, body), http.StatusBadRequest, "validation_failed")

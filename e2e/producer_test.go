@@ -313,4 +313,3 @@ func TestEventTypesAndKeysEndToEnd(t *testing.T) {
 	require.NoError(t, r.Requests()[0].VerifyErr)
 	require.Equal(t, acc.ID, r.Requests()[0].Header.Get(signing.HeaderID))
 }
-
