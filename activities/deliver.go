@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/signing"
 	"github.com/hookflow/hookflow/store"
 )
@@ -86,6 +88,12 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 	} else {
 		a.post(ctx, in, sub, event.Payload, &res)
 	}
+	// What the receiver sent back goes to the attempt log and into the
+	// workflow history; a receiver that echoes its own secret must not put
+	// it there.
+	res.Error = redactSecrets(res.Error, sub)
+	res.ResponseExcerpt = redactSecrets(res.ResponseExcerpt, sub)
+	a.logAttempt(ctx, in, sub.URL, res)
 
 	switch {
 	case res.Error == "" && res.StatusCode >= 200 && res.StatusCode < 300:
@@ -110,7 +118,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 	if err := a.Store.RecordAttempt(ctx, toStoreAttempt(in.DeliveryID, res), status, res.NextAttemptAt); err != nil {
 		return AttemptResult{}, err
 	}
-	return res, temporal.NewApplicationErrorWithOptions(describe(res, sub.URL), ErrTypeAttemptFailed,
+	return res, temporal.NewApplicationErrorWithOptions(describe(res, logTarget(sub.URL)), ErrTypeAttemptFailed,
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}, Category: temporal.ApplicationErrorCategoryBenign})
 }
 
@@ -178,12 +186,55 @@ func (a *Activities) post(ctx context.Context, in DeliverInput, sub store.Subscr
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		res.Error = "redirects are not followed (Location: " + resp.Header.Get("Location") + ")"
 	}
-	if activity.IsActivity(ctx) {
-		activity.GetLogger(ctx).Debug("attempt done", "delivery", in.DeliveryID, "status", res.StatusCode)
+}
+
+// refusedByGuard starts the error of an attempt the outbound guard stopped.
+const refusedByGuard = "refused by the outbound guard: "
+
+// logAttempt logs one attempt with nothing in it that could be secret: the
+// ids, the target without user info, query string or fragment (a token may
+// sit there), the status, the duration and the error. A connection the
+// outbound guard refused is a warning; every other attempt is debug, since
+// the attempt log in the store keeps them all.
+func (a *Activities) logAttempt(ctx context.Context, in DeliverInput, target string, res AttemptResult) {
+	if !activity.IsActivity(ctx) {
+		return
 	}
+	kv := []any{"delivery", in.DeliveryID, "event", in.EventID, "subscription", in.SubscriptionID,
+		"attempt", res.Attempt, "target", logTarget(target), "status", res.StatusCode, "duration_ms", res.DurationMs}
+	if res.Error != "" {
+		kv = append(kv, "error", res.Error)
+	}
+	if strings.HasPrefix(res.Error, refusedByGuard) {
+		activity.GetLogger(ctx).Warn("outbound guard refused a webhook connection", kv...)
+		return
+	}
+	activity.GetLogger(ctx).Debug("attempt done", kv...)
+}
+
+// logTarget is a subscriber URL as logs show it: scheme, host and path.
+func logTarget(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 func classify(ctx context.Context, err error) string {
+	var blocked *netguard.BlockedError
+	switch {
+	case errors.As(err, &blocked):
+		return refusedByGuard + blocked.Error() + "; nothing was sent"
+	case errors.Is(err, netguard.ErrBlocked):
+		return refusedByGuard + err.Error() + "; nothing was sent"
+	}
+	// The URL is known; what went wrong with it is the news, and the URL's
+	// query string stays out of the attempt log.
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return "timed out waiting for the receiver"
 	}
@@ -191,6 +242,27 @@ func classify(ctx context.Context, err error) string {
 		return "cancelled while sending"
 	}
 	return err.Error()
+}
+
+// redacted replaces a subscription secret found in text from the receiver.
+const redacted = "[redacted]"
+
+// redactSecrets removes every signing secret of sub from s, whole or as the
+// base64 key after "whsec_".
+func redactSecrets(s string, sub store.Subscription) string {
+	if s == "" {
+		return s
+	}
+	for _, secret := range []string{sub.Secret, sub.PreviousSecret} {
+		if secret == "" {
+			continue
+		}
+		s = strings.ReplaceAll(s, secret, redacted)
+		if key := strings.TrimPrefix(secret, signing.SecretPrefix); len(key) >= 16 {
+			s = strings.ReplaceAll(s, key, redacted)
+		}
+	}
+	return s
 }
 
 // excerpt keeps the first ExcerptSize bytes, cut at a rune boundary.

@@ -202,6 +202,7 @@ func TestPatchChangesOnlyWhatItNames(t *testing.T) {
 		`{"status":null}`:                                     "status",
 		`{"status":"disabled"}`:                               "status",
 		`{"url":"mailto:a@b.c"}`:                              "url",
+		`{"url":"http://127.0.0.1:9000/x"}`:                   "url",
 		`{"event_types":[]}`:                                  "event_types",
 		`{"timeout_seconds":0.5}`:                             "timeout_seconds",
 		`{"retry":{"max_attempts":1001}}`:                     "retry.max_attempts",

@@ -21,6 +21,8 @@ import (
 	"go.temporal.io/sdk/mocks"
 
 	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/internal/testenv"
+	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/service"
 	"github.com/hookflow/hookflow/store"
 )
@@ -81,6 +83,9 @@ func newTestAPI(t testing.TB, o apiOptions) *testAPI {
 	ta.svc = &service.Service{
 		Store: st, Temporal: tc, TaskQueue: "test", SecretGrace: o.secretGrace,
 		AllowUnknownEventTypes: !o.strictTypes, Now: func() time.Time { return ta.now },
+		// The strict outbound guard, with a resolver that knows no name, so
+		// that no test asks the machine's DNS.
+		Targets: netguard.Policy{Resolver: testenv.NewResolver()},
 	}
 	ta.router = api.NewRouter(api.Deps{Service: ta.svc, MaxBodyBytes: o.maxBody, APIKeys: o.keys})
 	return ta

@@ -21,6 +21,11 @@ type Deps struct {
 	Logger       *slog.Logger
 	// APIKeys are the bearer tokens /v1 accepts; empty lets every request in.
 	APIKeys []string
+	// Codec, when set, serves the Temporal remote codec protocol under
+	// /v1/codec (POST .../encode, .../decode, OPTIONS preflight). It does its
+	// own CORS and bearer authentication, so it sits outside any /v1
+	// middleware: a browser's preflight carries no credentials.
+	Codec http.Handler
 }
 
 type handlers struct {
@@ -61,6 +66,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/subscriptions/:id", h.getSubscription)
 	v1.PATCH("/subscriptions/:id", h.patchSubscription)
 	v1.DELETE("/subscriptions/:id", h.deleteSubscription)
+	v1.GET("/subscriptions/:id/secret", h.getSubscriptionSecret)
 	v1.POST("/subscriptions/:id/rotate-secret", h.rotateSecret)
 	v1.POST("/event-types", h.createEventType)
 	v1.GET("/event-types", h.listEventTypes)
@@ -68,6 +74,11 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.PUT("/event-types/:name", h.putEventType)
 	v1.POST("/events", h.postEvent)
 	v1.GET("/events/:id", h.getEvent)
+
+	if d.Codec != nil {
+		r.POST("/v1/codec/*path", gin.WrapH(d.Codec))
+		r.OPTIONS("/v1/codec/*path", gin.WrapH(d.Codec))
+	}
 	return r
 }
 

@@ -99,7 +99,24 @@ func (h *handlers) createSubscription(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusCreated, toSubscriptionResponse(sub, true))
+}
+
+type secretResponse struct {
+	Secret string `json:"secret"`
+}
+
+// getSubscriptionSecret hands out the current signing secret: besides the
+// answers to creation and rotation, the only place the API shows one.
+func (h *handlers) getSubscriptionSecret(c *gin.Context) {
+	secret, err := h.svc.GetSubscriptionSecret(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, secretResponse{Secret: secret})
 }
 
 func (h *handlers) getSubscription(c *gin.Context) {

@@ -15,13 +15,16 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/codec"
 	"github.com/hookflow/hookflow/config"
+	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/service"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/worker"
@@ -50,6 +53,10 @@ type App struct {
 	service  *service.Service
 	acts     *activities.Activities
 	listener net.Listener
+	// codec is the payload codec when HOOKFLOW_CODEC_KEYS is set, and
+	// codecHTTP its /v1/codec endpoint.
+	codec     *codec.Codec
+	codecHTTP http.Handler
 }
 
 // New connects to the database and Temporal and prepares the parts mode
@@ -59,15 +66,38 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 		logger = slog.Default()
 	}
 	a := &App{cfg: cfg, mode: mode, log: logger}
-	var err error
-	if a.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+	targets, err := cfg.TargetPolicy()
+	if err != nil {
 		return nil, err
 	}
-	a.temporal, err = client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    log.NewStructuredLogger(logger),
-	})
+	box, err := cfg.SecretBox()
+	if err != nil {
+		return nil, err
+	}
+	if a.codec, err = cfg.Codec(); err != nil {
+		return nil, err
+	}
+	if a.codecHTTP, err = a.codecHandler(); err != nil {
+		return nil, err
+	}
+	sqlStore, err := store.Open(ctx, cfg.DatabaseURL, store.WithSecretBox(box))
+	if err != nil {
+		return nil, err
+	}
+	a.store = sqlStore
+	if mode != ModeWorker {
+		// Rows stored before the key was set, or under an older key, are
+		// sealed with the current one (see SECURITY.md, rotating keys).
+		n, err := sqlStore.ResealSecrets(ctx)
+		if err != nil {
+			_ = a.store.Close()
+			return nil, err
+		}
+		if n > 0 {
+			logger.Info("sealed stored secrets with the current HOOKFLOW_SECRET_KEY", "subscriptions", n)
+		}
+	}
+	a.temporal, err = client.DialContext(ctx, a.temporalOptions())
 	if err != nil {
 		_ = a.store.Close()
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
@@ -88,8 +118,13 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 		Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Defaults: defaults,
 		SecretGrace: cfg.SecretRotationGrace, AllowUnknownEventTypes: cfg.AllowUnknownEventTypes,
 	}
+	a.service.Targets = targets // checked when a subscription's URL is set
+	a.service.Log = logger
 	a.acts = &activities.Activities{
-		Store: a.store, HTTP: activities.NewHTTPClient(nil), Defaults: defaults, UserAgent: "hookflow/" + Version,
+		Store: a.store, Defaults: defaults, UserAgent: "hookflow/" + Version,
+		// Every connection passes the outbound guard, after DNS; no proxy
+		// from the environment; redirects are answers, never followed.
+		HTTP: netguard.NewHTTPClient(targets, netguard.ClientOptions{MaxIdleConns: 512, MaxIdleConnsPerHost: 64}),
 	}
 	if mode != ModeWorker {
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -98,6 +133,57 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 		}
 	}
 	return a, nil
+}
+
+// temporalOptions are the Temporal client's options. With
+// HOOKFLOW_CODEC_KEYS set every payload (workflow and activity inputs and
+// results, summaries, signal and query arguments) is encrypted before it
+// leaves the process, and so are failure messages and stack traces, which
+// may quote what a receiver answered.
+func (a *App) temporalOptions() client.Options {
+	opts := client.Options{
+		HostPort:  a.cfg.TemporalAddress,
+		Namespace: a.cfg.TemporalNamespace,
+		Logger:    log.NewStructuredLogger(a.log),
+	}
+	if a.codec != nil {
+		dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), a.codec)
+		opts.DataConverter = dc
+		opts.FailureConverter = codec.NewFailureConverter(dc)
+	}
+	return opts
+}
+
+// codecHandler serves /v1/codec when payloads are encrypted: the Temporal
+// Web UI and CLI decode histories through it, with an API key.
+func (a *App) codecHandler() (http.Handler, error) {
+	if a.codec == nil {
+		return nil, nil
+	}
+	h, err := codec.NewHandler(codec.HandlerOptions{
+		APIKeys:        a.cfg.APIKeys,
+		AllowedOrigins: a.cfg.CodecAllowedOrigins,
+	}, a.codec)
+	if err != nil {
+		return nil, fmt.Errorf("HOOKFLOW_CODEC_ALLOWED_ORIGINS: %w", err)
+	}
+	return h, nil
+}
+
+// warnings names every guard that is off, once at start.
+func (a *App) warnings() {
+	if len(a.cfg.APIKeys) == 0 && a.mode != ModeWorker {
+		a.log.Warn("HOOKFLOW_API_KEYS is empty: the API accepts requests WITHOUT authentication")
+	}
+	if a.cfg.AllowPrivateTargets {
+		a.log.Warn("HOOKFLOW_ALLOW_PRIVATE_TARGETS is on: webhooks may reach loopback, private and link-local addresses, cloud metadata included")
+	}
+	if a.cfg.SecretKey == "" && a.mode != ModeWorker {
+		a.log.Warn("HOOKFLOW_SECRET_KEY is empty: subscriber secrets are stored unencrypted")
+	}
+	if a.codec == nil {
+		a.log.Warn("HOOKFLOW_CODEC_KEYS is empty: Temporal histories hold delivery inputs and results in clear")
+	}
 }
 
 // Addr is the API's listen address, useful when HOOKFLOW_HTTP_ADDR asked
@@ -118,9 +204,7 @@ func (a *App) Store() store.Store { return a.store }
 // Run serves until ctx ends, then stops cleanly: the HTTP server drains its
 // requests and the worker finishes or hands back its tasks.
 func (a *App) Run(ctx context.Context) error {
-	if len(a.cfg.APIKeys) == 0 && a.mode != ModeWorker {
-		a.log.Warn("HOOKFLOW_API_KEYS is empty: the API accepts requests WITHOUT authentication")
-	}
+	a.warnings()
 	g, ctx := errgroup.WithContext(ctx)
 	if a.mode != ModeAPI {
 		w := worker.New(a.temporal, a.cfg.TaskQueue, a.acts)
@@ -137,7 +221,9 @@ func (a *App) Run(ctx context.Context) error {
 	if a.mode != ModeWorker {
 		gin.SetMode(gin.ReleaseMode)
 		srv := &http.Server{
-			Handler:           api.NewRouter(api.Deps{Service: a.service, MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log, APIKeys: a.cfg.APIKeys}),
+			Handler: api.NewRouter(api.Deps{
+				Service: a.service, MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log, APIKeys: a.cfg.APIKeys, Codec: a.codecHTTP,
+			}),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		a.log.Info("API listening", "addr", a.Addr())

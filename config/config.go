@@ -10,6 +10,11 @@
 //	HOOKFLOW_DATABASE_URL            sqlite://PATH or postgres://... [sqlite://.hookflow/hookflow.db]
 //	HOOKFLOW_API_KEYS                comma-separated bearer tokens; empty disables auth [empty]
 //	HOOKFLOW_ALLOW_PRIVATE_TARGETS   allow loopback/private subscriber URLs [false]
+//	HOOKFLOW_ALLOWED_TARGET_CIDRS    comma-separated CIDRs (or addresses) reachable despite the address checks [empty]
+//	HOOKFLOW_REQUIRE_HTTPS           refuse http:// subscriber URLs [false]
+//	HOOKFLOW_SECRET_KEY              id:base64key[,...] encrypting subscriber secrets at rest, first current [empty: stored as given]
+//	HOOKFLOW_CODEC_KEYS              id:base64key[,...] encrypting every Temporal payload, first current [empty: payloads in clear]
+//	HOOKFLOW_CODEC_ALLOWED_ORIGINS   browser origins (the Temporal Web UI) allowed to call /v1/codec [http://127.0.0.1:8233,http://localhost:8233]
 //	HOOKFLOW_RETRY_INITIAL_INTERVAL  first backoff [5s]
 //	HOOKFLOW_RETRY_BACKOFF_COEFFICIENT  growth of each backoff [2]
 //	HOOKFLOW_RETRY_MAX_INTERVAL      longest backoff [4h]
@@ -20,6 +25,9 @@
 //	HOOKFLOW_MAX_BODY_BYTES          largest accepted request body [262144]
 //	HOOKFLOW_SECRET_ROTATION_GRACE   how long a rotated-out secret keeps signing beside the new one [24h]
 //	HOOKFLOW_ALLOW_UNKNOWN_EVENT_TYPES  accept events whose type is not registered under /v1/event-types [true]
+//
+// Keys are 32 random bytes in base64 (openssl rand -base64 32); SECURITY.md
+// says how to rotate them. Key values never appear in an error message.
 package config
 
 import (
@@ -29,6 +37,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/hookflow/hookflow/netguard"
 )
 
 // Config is the whole of Hookflow's configuration.
@@ -50,6 +60,17 @@ type Config struct {
 	// AllowUnknownEventTypes accepts events of types nobody registered; when
 	// false, only registered types are accepted.
 	AllowUnknownEventTypes bool `env:"HOOKFLOW_ALLOW_UNKNOWN_EVENT_TYPES" envDefault:"true"`
+
+	// Outbound guard and encryption (SECURITY.md).
+	AllowedTargetCIDRs  string   `env:"HOOKFLOW_ALLOWED_TARGET_CIDRS"`
+	RequireHTTPS        bool     `env:"HOOKFLOW_REQUIRE_HTTPS" envDefault:"false"`
+	SecretKey           string   `env:"HOOKFLOW_SECRET_KEY"`
+	CodecKeys           string   `env:"HOOKFLOW_CODEC_KEYS"`
+	CodecAllowedOrigins []string `env:"HOOKFLOW_CODEC_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://127.0.0.1:8233,http://localhost:8233"`
+	// TargetResolver resolves subscriber host names for the outbound guard,
+	// at create time and at connect time; nil is the system's resolver. It
+	// is not read from the environment: tests inject one.
+	TargetResolver netguard.Resolver `env:"-"`
 }
 
 // RetryPolicy is the default schedule of attempts of a delivery. The
@@ -70,6 +91,7 @@ func Load() (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	cfg.APIKeys = trimEmpty(cfg.APIKeys)
+	cfg.CodecAllowedOrigins = trimEmpty(cfg.CodecAllowedOrigins)
 	return cfg, cfg.Validate()
 }
 
@@ -118,6 +140,7 @@ func (c Config) Validate() error {
 	if c.SecretRotationGrace < 0 {
 		errs = append(errs, errors.New("HOOKFLOW_SECRET_ROTATION_GRACE must not be negative"))
 	}
+	errs = append(errs, c.validateSecurity()...)
 	return errors.Join(errs...)
 }
 

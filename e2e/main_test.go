@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,8 +30,35 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if code == 0 {
+		code = checkNoSecretInAnyHistory()
+	}
 	if err := tp.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "stop dev server:", err)
 	}
 	os.Exit(code)
+}
+
+// checkNoSecretInAnyHistory searches every history the package's tests
+// produced for every subscriber secret they saw: none may be there.
+func checkNoSecretInAnyHistory() int {
+	secrets := testenv.SeenSecrets()
+	if len(secrets) == 0 {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	leaks, histories, err := secretLeaks(ctx, tp.Client, secrets)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "search histories for secrets:", err)
+		return 1
+	}
+	if len(leaks) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: subscriber secrets found in workflow histories:\n  %s\n", strings.Join(leaks, "\n  "))
+		return 1
+	}
+	if testing.Verbose() {
+		fmt.Printf("no secret in any history: searched %d histories for %d secrets\n", histories, len(secrets))
+	}
+	return 0
 }

@@ -26,6 +26,10 @@ type ClientOptions struct {
 	MaxIdleConns int
 	// IdleConnTimeout closes a connection idle this long. Defaults to 90 s.
 	IdleConnTimeout time.Duration
+	// MaxResponseHeaderBytes caps the status line and headers of a
+	// response; a receiver sending more fails the request instead of
+	// filling memory. Defaults to 64 KiB.
+	MaxResponseHeaderBytes int64
 	// TLSClientConfig is used as given (cloned) when set; otherwise TLS 1.2
 	// or later with the system roots.
 	TLSClientConfig *tls.Config
@@ -46,6 +50,9 @@ func (o ClientOptions) withDefaults() ClientOptions {
 	}
 	if o.IdleConnTimeout <= 0 {
 		o.IdleConnTimeout = 90 * time.Second
+	}
+	if o.MaxResponseHeaderBytes <= 0 {
+		o.MaxResponseHeaderBytes = 64 << 10
 	}
 	return o
 }
@@ -81,15 +88,16 @@ func (p Policy) TransportWith(opts ClientOptions) *http.Transport {
 		tlsConfig = opts.TLSClientConfig.Clone()
 	}
 	return &http.Transport{
-		Proxy:                 nil,
-		DialContext:           p.dialContext(opts.DialTimeout),
-		ForceAttemptHTTP2:     true,
-		TLSClientConfig:       tlsConfig,
-		TLSHandshakeTimeout:   opts.TLSHandshakeTimeout,
-		MaxIdleConns:          opts.MaxIdleConns,
-		MaxIdleConnsPerHost:   opts.MaxIdleConnsPerHost,
-		IdleConnTimeout:       opts.IdleConnTimeout,
-		ExpectContinueTimeout: time.Second,
+		Proxy:                  nil,
+		DialContext:            p.dialContext(opts.DialTimeout),
+		ForceAttemptHTTP2:      true,
+		TLSClientConfig:        tlsConfig,
+		TLSHandshakeTimeout:    opts.TLSHandshakeTimeout,
+		MaxIdleConns:           opts.MaxIdleConns,
+		MaxIdleConnsPerHost:    opts.MaxIdleConnsPerHost,
+		IdleConnTimeout:        opts.IdleConnTimeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: opts.MaxResponseHeaderBytes,
 	}
 }
 

@@ -147,6 +147,7 @@ func TestTransportIgnoresEnvironmentProxies(t *testing.T) {
 	require.Equal(t, 16, tr.MaxIdleConnsPerHost)
 	require.NotZero(t, tr.TLSHandshakeTimeout)
 	require.Zero(t, tr.ResponseHeaderTimeout)
+	require.Equal(t, int64(64<<10), tr.MaxResponseHeaderBytes, "a receiver's headers are capped")
 
 	tr = netguard.Policy{}.TransportWith(netguard.ClientOptions{MaxIdleConnsPerHost: 4})
 	require.Equal(t, 4, tr.MaxIdleConnsPerHost)

@@ -7,6 +7,13 @@ cd "$(dirname "$0")/.."
 temporal=$(scripts/temporal-cli.sh)
 mkdir -p .hookflow bin
 
+# With payload encryption on, the Web UI decodes histories through
+# Hookflow's codec endpoint (see SECURITY.md).
+codec_args=()
+if [ -n "${HOOKFLOW_CODEC_KEYS:-}" ]; then
+  codec_args=(--ui-codec-endpoint "http://${HOOKFLOW_HTTP_ADDR:-127.0.0.1:8080}/v1/codec")
+fi
+
 # The same settings the tests use (internal/testenv.DevServerArgs): SQLite in
 # WAL mode without fsync per commit, and eager start and eager activities,
 # which take round trips off every delivery.
@@ -22,6 +29,7 @@ mkdir -p .hookflow bin
   --sqlite-pragma synchronous=normal \
   --dynamic-config-value system.enableActivityEagerExecution=true \
   --dynamic-config-value system.enableEagerWorkflowStart=true \
+  ${codec_args[@]+"${codec_args[@]}"} \
   >.hookflow/temporal.log 2>&1 &
 temporal_pid=$!
 trap 'kill "$temporal_pid" 2>/dev/null; wait "$temporal_pid" 2>/dev/null || true' EXIT

@@ -15,6 +15,7 @@ import (
 	"github.com/hookflow/hookflow/backoff"
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/internal/testenv"
+	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/service"
 	"github.com/hookflow/hookflow/store"
 )
@@ -28,7 +29,7 @@ func TestAttemptsWhilePausedSendNothingAndKeepTheSchedule(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	svc := &service.Service{Store: st, Now: func() time.Time { return now }}
+	svc := &service.Service{Store: st, Targets: netguard.Policy{AllowPrivate: true}, Now: func() time.Time { return now }}
 	acts := &activities.Activities{Store: st, HTTP: http.DefaultClient, Now: func() time.Time { return now },
 		Defaults: activities.Defaults{AttemptTimeout: 10 * time.Second}}
 	recv := testenv.NewReceiver(t)

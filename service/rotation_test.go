@@ -16,6 +16,7 @@ import (
 	"github.com/hookflow/hookflow/backoff"
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/internal/testenv"
+	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/service"
 	"github.com/hookflow/hookflow/signing"
 	"github.com/hookflow/hookflow/store"
@@ -32,7 +33,7 @@ func TestRotatedSecretSignsBesideTheNewOneForTheGrace(t *testing.T) {
 	t.Cleanup(func() { _ = st.Close() })
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	svc := &service.Service{Store: st, SecretGrace: 24 * time.Hour, Now: clock}
+	svc := &service.Service{Store: st, Targets: netguard.Policy{AllowPrivate: true}, SecretGrace: 24 * time.Hour, Now: clock}
 	acts := &activities.Activities{Store: st, HTTP: http.DefaultClient, Now: clock, UserAgent: "hookflow/test",
 		Defaults: activities.Defaults{AttemptTimeout: 10 * time.Second}}
 

@@ -8,12 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/store"
 )
 
@@ -64,6 +66,19 @@ type Service struct {
 	AllowUnknownEventTypes bool
 
 	schemas schemaCache
+	// Targets is the outbound guard subscriber URLs must pass when they
+	// are set; the zero value is the strict policy.
+	Targets netguard.Policy
+	// Log receives what operators should hear of, such as refused
+	// subscriber URLs; nil is slog.Default().
+	Log *slog.Logger
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // now is the clock, to the microsecond the store keeps, so that an answer

@@ -25,6 +25,9 @@ type NewSubscription struct {
 // CreateSubscription stores a new active subscription and returns it with
 // its secret.
 func (s *Service) CreateSubscription(ctx context.Context, in NewSubscription) (store.Subscription, error) {
+	if err := s.checkTargetURL(ctx, in.URL); err != nil {
+		return store.Subscription{}, err
+	}
 	secret := in.Secret
 	if secret == "" {
 		var err error
@@ -48,6 +51,17 @@ func (s *Service) CreateSubscription(ctx context.Context, in NewSubscription) (s
 func (s *Service) GetSubscription(ctx context.Context, id string) (store.Subscription, error) {
 	sub, err := s.Store.GetSubscription(ctx, id)
 	return sub, storeErr(err, fmt.Sprintf("subscription %s", id))
+}
+
+// GetSubscriptionSecret returns the current signing secret of a
+// subscription. It is the one read that hands a secret out after creation
+// and rotation.
+func (s *Service) GetSubscriptionSecret(ctx context.Context, id string) (string, error) {
+	sub, err := s.Store.GetSubscription(ctx, id)
+	if err != nil {
+		return "", storeErr(err, fmt.Sprintf("subscription %s", id))
+	}
+	return sub.Secret, nil
 }
 
 // ListSubscriptions returns a page of subscriptions and the cursor of the
@@ -99,6 +113,11 @@ func (s *Service) UpdateSubscription(ctx context.Context, id string, p Subscript
 	if p.Status != nil && *p.Status != store.SubscriptionActive && *p.Status != store.SubscriptionPaused {
 		return store.Subscription{}, invalid("the request has invalid fields",
 			FieldProblem{Field: "status", Rule: "oneof", Message: "must be one of: active paused"})
+	}
+	if p.URL != nil {
+		if err := s.checkTargetURL(ctx, *p.URL); err != nil {
+			return store.Subscription{}, err
+		}
 	}
 	sub, err := s.Store.ModifySubscription(ctx, id, func(sub *store.Subscription) error {
 		if p.URL != nil {

@@ -6,17 +6,23 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"github.com/pressly/goose/v3/lock"
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/hookflow/hookflow/secretbox"
 	"github.com/hookflow/hookflow/store/migrations"
 )
 
@@ -25,13 +31,20 @@ import (
 type SQL struct {
 	db       *sql.DB
 	postgres bool
+	// box seals subscriber secrets at rest; nil stores them as given.
+	box *secretbox.Box
 }
 
 var _ Store = (*SQL)(nil)
 
 // Open connects to the database named by url (sqlite://PATH or
-// postgres://...) and brings its schema up to date.
-func Open(ctx context.Context, url string) (*SQL, error) {
+// postgres://...) and brings its schema up to date. Several processes may
+// open a fresh database at the same moment (the API and every worker
+// replica); the schema is migrated once and none of them fails.
+//
+// A PostgreSQL URL may name the schema to use with search_path, as in
+// postgres://host/db?search_path=hookflow.
+func Open(ctx context.Context, url string, opts ...Option) (*SQL, error) {
 	var (
 		s       = &SQL{}
 		dialect goose.Dialect
@@ -62,15 +75,70 @@ func Open(ctx context.Context, url string) (*SQL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	provider, err := goose.NewProvider(dialect, s.db, fsys)
-	if err == nil {
-		_, err = provider.Up(ctx)
+	if s.postgres {
+		err = s.migratePostgres(ctx, fsys)
+	} else {
+		err = s.migrateSQLite(ctx, dialect, fsys)
 	}
 	if err != nil {
 		_ = s.db.Close()
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
+	for _, opt := range opts {
+		opt(s)
+	}
 	return s, nil
+}
+
+// migratePostgres runs the migrations under a session advisory lock, so that
+// processes starting together wait for one another. The lock is keyed by the
+// schema, so that databases holding several Hookflow schemas (tests do) only
+// serialise the migrations of one schema.
+func (s *SQL) migratePostgres(ctx context.Context, fsys fs.FS) error {
+	var schema string
+	if err := s.db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return err
+	}
+	h := fnv.New64a()
+	h.Write([]byte("hookflow migrations " + schema))
+	locker, err := lock.NewPostgresSessionLocker(
+		lock.WithLockID(int64(h.Sum64()>>1)),
+		lock.WithLockTimeout(1, 300), // poll every second, for up to five minutes
+	)
+	if err != nil {
+		return err
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, s.db, fsys, goose.WithSessionLocker(locker))
+	if err != nil {
+		return err
+	}
+	_, err = provider.Up(ctx)
+	return err
+}
+
+// migrateSQLite runs the migrations, trying again when another process
+// applied the same migration in the meantime: goose has no lock for SQLite,
+// and the loser of that race fails on "table already exists" after waiting
+// for the winner's transaction. Its next try finds the migration applied.
+func (s *SQL) migrateSQLite(ctx context.Context, dialect goose.Dialect, fsys fs.FS) error {
+	// Each failed try means another process applied a migration, so a handful
+	// of tries covers a crowd of processes starting together.
+	const tries = 10
+	for try := 1; ; try++ {
+		provider, err := goose.NewProvider(dialect, s.db, fsys)
+		if err != nil {
+			return err
+		}
+		_, err = provider.Up(ctx)
+		if err == nil || try == tries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(try) * 20 * time.Millisecond):
+		}
+	}
 }
 
 func mustSub(fsys fs.FS, dir string) fs.FS {
@@ -99,8 +167,57 @@ func (s *SQL) q(query string) string {
 	return b.String()
 }
 
+// Ping reports whether the database answers.
 func (s *SQL) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-func (s *SQL) Close() error                   { return s.db.Close() }
+
+// Close closes every connection.
+func (s *SQL) Close() error { return s.db.Close() }
+
+// isUniqueViolation reports whether err is an insert that broke a primary
+// key or unique constraint, in either database.
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505" // unique_violation
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		return liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	}
+	return false
+}
+
+// mustAffect turns an update or delete that matched no row into ErrNotFound.
+func mustAffect(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// pageLimit turns "no limit" (zero or less) into a bound that both databases
+// accept: SQLite reads a negative LIMIT as none, PostgreSQL rejects it.
+func pageLimit(limit int) int {
+	if limit <= 0 {
+		return math.MaxInt32
+	}
+	return limit
+}
+
+// cleanText makes text from the outside world (response bodies cut at a byte
+// limit, error strings naming raw bytes) storable as text everywhere:
+// PostgreSQL rejects invalid UTF-8 and NUL. Each run of invalid bytes and
+// each NUL becomes U+FFFD.
+func cleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
 
 func micros(t time.Time) int64 {
 	if t.IsZero() {
@@ -138,6 +255,10 @@ const subscriptionColumns = `id, url, description, secret, previous_secret, prev
 	headers, retry, timeout_ms, status, created_at, updated_at`
 
 func (s *SQL) CreateSubscription(ctx context.Context, sub Subscription) error {
+	sub, err := s.sealSecrets(sub)
+	if err != nil {
+		return err
+	}
 	headers, retry, err := encodeSubscriptionJSON(sub)
 	if err != nil {
 		return err
@@ -147,21 +268,33 @@ func (s *SQL) CreateSubscription(ctx context.Context, sub Subscription) error {
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`),
 			sub.ID, sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
 			headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.CreatedAt), micros(sub.UpdatedAt))
+		if isUniqueViolation(err) {
+			return fmt.Errorf("store: subscription %s exists: %w", sub.ID, ErrConflict)
+		}
 		if err != nil {
 			return fmt.Errorf("store: insert subscription: %w", err)
 		}
-		return s.insertPatterns(ctx, tx, sub.ID, sub.EventTypes)
+		return s.insertPatterns(ctx, tx, sub)
 	})
 }
 
-func (s *SQL) insertPatterns(ctx context.Context, tx *sql.Tx, id string, patterns []string) error {
+// insertPatterns records the event types of sub with its activity, which
+// MatchSubscriptions reads from the same index. Every write of a
+// subscription's status goes through here (create and update rewrite the
+// rows), so the copy cannot drift from subscriptions.status.
+func (s *SQL) insertPatterns(ctx context.Context, tx *sql.Tx, sub Subscription) error {
+	active := 0
+	if sub.Status == SubscriptionActive {
+		active = 1
+	}
 	seen := map[string]bool{}
-	for _, p := range patterns {
+	for _, p := range sub.EventTypes {
 		if seen[p] {
 			continue
 		}
 		seen[p] = true
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO subscription_event_types (pattern, subscription_id) VALUES (?,?)`), p, id); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO subscription_event_types (pattern, subscription_id, active) VALUES (?,?,?)`),
+			p, sub.ID, active); err != nil {
 			return fmt.Errorf("store: insert event type: %w", err)
 		}
 	}
@@ -201,7 +334,7 @@ func (s *SQL) GetSubscription(ctx context.Context, id string) (Subscription, err
 func (s *SQL) ListSubscriptions(ctx context.Context, p ListSubscriptionsParams) ([]Subscription, error) {
 	if p.EventType == "" {
 		return s.querySubscriptions(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
-			WHERE id > ? ORDER BY id LIMIT ?`, p.After, p.Limit)
+			WHERE id > ? ORDER BY id LIMIT ?`, p.After, pageLimit(p.Limit))
 	}
 	return s.matching(ctx, p.EventType, p.After, p.Limit, false)
 }
@@ -210,20 +343,40 @@ func (s *SQL) MatchSubscriptions(ctx context.Context, eventType, after string, l
 	return s.matching(ctx, eventType, after, limit, true)
 }
 
+// matching returns a page of the subscriptions whose patterns receive
+// eventType. Each pattern contributes at most one page of ids after the
+// cursor, read in order from an index, and the page is the first limit ids
+// of their union: a page costs (patterns x limit) index entries however many
+// subscriptions match, so paging through every match stays linear. With
+// activeOnly the index is (pattern, active, subscription_id), otherwise the
+// primary key (pattern, subscription_id).
 func (s *SQL) matching(ctx context.Context, eventType, after string, limit int, activeOnly bool) ([]Subscription, error) {
-	patterns := MatchPatterns(eventType)
-	args := []any{}
-	for _, p := range patterns {
-		args = append(args, p)
+	limit = pageLimit(limit)
+	active := ""
+	if activeOnly {
+		active = " AND active = 1"
 	}
-	args = append(args, after, limit)
+	var (
+		arms []string
+		args []any
+		seen = map[string]bool{}
+	)
+	for _, p := range MatchPatterns(eventType) {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		arms = append(arms, `SELECT subscription_id FROM (SELECT subscription_id FROM subscription_event_types
+			WHERE pattern = ?`+active+` AND subscription_id > ? ORDER BY subscription_id LIMIT ?) AS arm`)
+		args = append(args, p, after, limit)
+	}
 	status := ""
 	if activeOnly {
 		status = ` AND status = '` + SubscriptionActive + `'`
 	}
+	args = append(args, limit)
 	return s.querySubscriptions(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
-		WHERE id IN (SELECT subscription_id FROM subscription_event_types WHERE pattern IN (`+placeholders(len(patterns))+`))
-		AND id > ?`+status+` ORDER BY id LIMIT ?`, args...)
+		WHERE id IN (`+strings.Join(arms, " UNION ")+`)`+status+` ORDER BY id LIMIT ?`, args...)
 }
 
 // querier is what *sql.DB and *sql.Tx share for reading.
@@ -253,6 +406,9 @@ func (s *SQL) querySubscriptionsOn(ctx context.Context, db querier, query string
 			&headers, &retry, &timeoutMs, &sub.Status, &created, &updated); err != nil {
 			return nil, fmt.Errorf("store: scan subscription: %w", err)
 		}
+		if err := s.openSecrets(&sub); err != nil {
+			return nil, err
+		}
 		sub.PreviousSecretExpiresAt, sub.CreatedAt, sub.UpdatedAt = fromMicros(prevExp), fromMicros(created), fromMicros(updated)
 		sub.Timeout = time.Duration(timeoutMs) * time.Millisecond
 		if err := json.Unmarshal([]byte(headers), &sub.Headers); err != nil {
@@ -272,18 +428,32 @@ func (s *SQL) querySubscriptionsOn(ctx context.Context, db querier, query string
 	return subs, s.loadPatterns(ctx, db, subs)
 }
 
+// patternBatch bounds the ids of one event-type query, well below the
+// parameter limits of SQLite (32766) and PostgreSQL (65535).
+const patternBatch = 500
+
+// loadPatterns fills in the event types of subs, sorted.
 func (s *SQL) loadPatterns(ctx context.Context, db querier, subs []Subscription) error {
-	if len(subs) == 0 {
-		return nil
-	}
 	index := make(map[string]int, len(subs))
-	args := make([]any, len(subs))
 	for i, sub := range subs {
 		index[sub.ID] = i
-		args[i] = sub.ID
 	}
+	for start := 0; start < len(subs); start += patternBatch {
+		batch := subs[start:min(start+patternBatch, len(subs))]
+		args := make([]any, len(batch))
+		for i, sub := range batch {
+			args[i] = sub.ID
+		}
+		if err := s.loadPatternBatch(ctx, db, subs, index, args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *SQL) loadPatternBatch(ctx context.Context, db querier, subs []Subscription, index map[string]int, ids []any) error {
 	rows, err := db.QueryContext(ctx, s.q(`SELECT subscription_id, pattern FROM subscription_event_types
-		WHERE subscription_id IN (`+placeholders(len(subs))+`) ORDER BY subscription_id, pattern`), args...)
+		WHERE subscription_id IN (`+placeholders(len(ids))+`) ORDER BY subscription_id, pattern`), ids...)
 	if err != nil {
 		return fmt.Errorf("store: query event types: %w", err)
 	}
@@ -291,7 +461,7 @@ func (s *SQL) loadPatterns(ctx context.Context, db querier, subs []Subscription)
 	for rows.Next() {
 		var id, pattern string
 		if err := rows.Scan(&id, &pattern); err != nil {
-			return err
+			return fmt.Errorf("store: scan event type: %w", err)
 		}
 		subs[index[id]].EventTypes = append(subs[index[id]].EventTypes, pattern)
 	}
@@ -299,44 +469,43 @@ func (s *SQL) loadPatterns(ctx context.Context, db querier, subs []Subscription)
 }
 
 func (s *SQL) UpdateSubscription(ctx context.Context, sub Subscription) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		return s.updateSubscriptionTx(ctx, tx, sub)
+	})
+}
+
+// updateSubscriptionTx writes sub (secrets in plaintext) within tx.
+func (s *SQL) updateSubscriptionTx(ctx context.Context, tx *sql.Tx, sub Subscription) error {
+	sub, err := s.sealSecrets(sub)
+	if err != nil {
+		return err
+	}
 	headers, retry, err := encodeSubscriptionJSON(sub)
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		return s.updateSubscriptionTx(ctx, tx, sub, headers, retry)
-	})
-}
-
-func (s *SQL) updateSubscriptionTx(ctx context.Context, tx *sql.Tx, sub Subscription, headers, retry string) error {
 	res, err := tx.ExecContext(ctx, s.q(`UPDATE subscriptions SET url = ?, description = ?, secret = ?,
 		previous_secret = ?, previous_secret_expires_at = ?, headers = ?, retry = ?, timeout_ms = ?,
 		status = ?, updated_at = ? WHERE id = ?`),
 		sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
 		headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.UpdatedAt), sub.ID)
-	if err != nil {
-		return fmt.Errorf("store: update subscription: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+	if err := mustAffect(res, err); err != nil {
+		return fmt.Errorf("store: update subscription %s: %w", sub.ID, err)
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM subscription_event_types WHERE subscription_id = ?`), sub.ID); err != nil {
-		return err
+		return fmt.Errorf("store: replace event types: %w", err)
 	}
-	return s.insertPatterns(ctx, tx, sub.ID, sub.EventTypes)
+	return s.insertPatterns(ctx, tx, sub)
 }
 
 func (s *SQL) DeleteSubscription(ctx context.Context, id string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM subscription_event_types WHERE subscription_id = ?`), id); err != nil {
-			return err
+			return fmt.Errorf("store: delete event types: %w", err)
 		}
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM subscriptions WHERE id = ?`), id)
-		if err != nil {
-			return fmt.Errorf("store: delete subscription: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+		if err := mustAffect(res, err); err != nil {
+			return fmt.Errorf("store: delete subscription %s: %w", id, err)
 		}
 		return nil
 	})
@@ -345,6 +514,8 @@ func (s *SQL) DeleteSubscription(ctx context.Context, id string) error {
 // --- events ---
 
 func (s *SQL) CreateEvent(ctx context.Context, e Event) (Event, bool, error) {
+	// What is returned is what is stored: microseconds in UTC, not dispatched.
+	e.CreatedAt, e.Dispatched = fromMicros(micros(e.CreatedAt)), false
 	res, err := s.db.ExecContext(ctx, s.q(`INSERT INTO events (id, type, payload, body_hash, workflow_id, run_id, dispatched, created_at)
 		VALUES (?,?,?,?,?,?,0,?) ON CONFLICT (id) DO NOTHING`),
 		e.ID, e.Type, e.Payload, e.BodyHash, e.WorkflowID, e.RunID, micros(e.CreatedAt))
@@ -359,7 +530,7 @@ func (s *SQL) CreateEvent(ctx context.Context, e Event) (Event, bool, error) {
 		return Event{}, false, err
 	}
 	if existing.BodyHash != e.BodyHash {
-		return existing, false, ErrConflict
+		return existing, false, fmt.Errorf("store: event %s exists with another body: %w", e.ID, ErrConflict)
 	}
 	return existing, false, nil
 }
@@ -383,18 +554,38 @@ func (s *SQL) GetEvent(ctx context.Context, id string) (Event, error) {
 }
 
 func (s *SQL) SetEventRun(ctx context.Context, id, runID string) error {
-	_, err := s.db.ExecContext(ctx, s.q(`UPDATE events SET run_id = ? WHERE id = ?`), runID, id)
-	return err
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE events SET run_id = ? WHERE id = ?`), runID, id)
+	if err := mustAffect(res, err); err != nil {
+		return fmt.Errorf("store: set run of event %s: %w", id, err)
+	}
+	return nil
 }
 
 func (s *SQL) MarkEventDispatched(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, s.q(`UPDATE events SET dispatched = 1 WHERE id = ?`), id)
-	return err
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE events SET dispatched = 1 WHERE id = ?`), id)
+	if err := mustAffect(res, err); err != nil {
+		return fmt.Errorf("store: mark event %s dispatched: %w", id, err)
+	}
+	return nil
 }
 
+// DeleteEvent forgets the event with its deliveries and their attempts, so
+// that nothing is left pointing at an event that no longer exists.
 func (s *SQL) DeleteEvent(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM events WHERE id = ?`), id)
-	return err
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM events WHERE id = ?`), id)
+		if err := mustAffect(res, err); err != nil {
+			return fmt.Errorf("store: delete event %s: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM delivery_attempts
+			WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ?)`), id); err != nil {
+			return fmt.Errorf("store: delete attempts of event %s: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM deliveries WHERE event_id = ?`), id); err != nil {
+			return fmt.Errorf("store: delete deliveries of event %s: %w", id, err)
+		}
+		return nil
+	})
 }
 
 // --- deliveries ---
@@ -412,7 +603,11 @@ func (s *SQL) AddDeliveries(ctx context.Context, ds []Delivery) error {
 		}
 		defer stmt.Close()
 		for _, d := range ds {
-			if _, err := stmt.ExecContext(ctx, d.ID, d.EventID, d.SubscriptionID, d.URL, d.Status, d.WorkflowID, micros(d.UpdatedAt)); err != nil {
+			status := d.Status
+			if status == "" {
+				status = DeliveryPending
+			}
+			if _, err := stmt.ExecContext(ctx, d.ID, d.EventID, d.SubscriptionID, d.URL, status, d.WorkflowID, micros(d.UpdatedAt)); err != nil {
 				return fmt.Errorf("store: insert delivery: %w", err)
 			}
 		}
@@ -420,30 +615,49 @@ func (s *SQL) AddDeliveries(ctx context.Context, ds []Delivery) error {
 	})
 }
 
+// RecordAttempt logs a and, unless a newer attempt was recorded already,
+// moves the delivery to status and nextAttemptAt. Attempt numbers must grow
+// over the whole life of a delivery (a new round after a manual retry goes
+// on counting): an attempt recorded twice (the activity ran again after a
+// crash) keeps its first row. Attempts is the highest number recorded.
 func (s *SQL) RecordAttempt(ctx context.Context, a Attempt, status string, nextAttemptAt time.Time) error {
+	a.Error, a.ResponseExcerpt = cleanText(a.Error), cleanText(a.ResponseExcerpt)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		// An attempt recorded twice (a worker crashed after writing) keeps the first row.
+		// The right-hand sides all read the row as it was before the update.
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET
+			status = CASE WHEN attempts <= ? THEN ? ELSE status END,
+			next_attempt_at = CASE WHEN attempts <= ? THEN ? ELSE next_attempt_at END,
+			attempts = CASE WHEN attempts < ? THEN ? ELSE attempts END,
+			updated_at = ?
+			WHERE id = ?`),
+			a.Attempt, status, a.Attempt, micros(nextAttemptAt), a.Attempt, a.Attempt, micros(time.Now()), a.DeliveryID)
+		if err := mustAffect(res, err); err != nil {
+			return fmt.Errorf("store: record attempt of delivery %s: %w", a.DeliveryID, err)
+		}
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO delivery_attempts
 			(delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt)
 			VALUES (?,?,?,?,?,?,?) ON CONFLICT (delivery_id, attempt) DO NOTHING`),
 			a.DeliveryID, a.Attempt, micros(a.StartedAt), a.DurationMs, a.StatusCode, a.Error, a.ResponseExcerpt); err != nil {
 			return fmt.Errorf("store: insert attempt: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM delivery_attempts WHERE delivery_id = ? AND attempt <= ?`),
-			a.DeliveryID, a.Attempt-MaxAttemptsKept); err != nil {
-			return err
+		// Keep the newest MaxAttemptsKept, counted from the highest number, so
+		// that a late, older attempt cannot stretch the log either.
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM delivery_attempts WHERE delivery_id = ?
+			AND attempt <= (SELECT attempts FROM deliveries WHERE id = ?) - ?`),
+			a.DeliveryID, a.DeliveryID, MaxAttemptsKept); err != nil {
+			return fmt.Errorf("store: trim attempts: %w", err)
 		}
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ?,
-			attempts = CASE WHEN attempts < ? THEN ? ELSE attempts END WHERE id = ?`),
-			status, micros(nextAttemptAt), micros(time.Now()), a.Attempt, a.Attempt, a.DeliveryID)
-		return err
+		return nil
 	})
 }
 
 func (s *SQL) SetDeliveryStatus(ctx context.Context, id, status string, nextAttemptAt time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.q(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`),
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`),
 		status, micros(nextAttemptAt), micros(time.Now()), id)
-	return err
+	if err := mustAffect(res, err); err != nil {
+		return fmt.Errorf("store: set status of delivery %s: %w", id, err)
+	}
+	return nil
 }
 
 const deliveryColumns = `id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, updated_at`
@@ -476,7 +690,7 @@ func (s *SQL) queryDeliveries(ctx context.Context, query string, args ...any) ([
 			next, updated int64
 		)
 		if err := rows.Scan(&d.ID, &d.EventID, &d.SubscriptionID, &d.URL, &d.Status, &d.Attempts, &next, &d.WorkflowID, &updated); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("store: scan delivery: %w", err)
 		}
 		d.NextAttemptAt, d.UpdatedAt = fromMicros(next), fromMicros(updated)
 		ds = append(ds, d)
@@ -498,7 +712,7 @@ func (s *SQL) ListAttempts(ctx context.Context, deliveryID string) ([]Attempt, e
 			started int64
 		)
 		if err := rows.Scan(&a.DeliveryID, &a.Attempt, &started, &a.DurationMs, &a.StatusCode, &a.Error, &a.ResponseExcerpt); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("store: scan attempt: %w", err)
 		}
 		a.StartedAt = fromMicros(started)
 		as = append(as, a)

@@ -30,11 +30,7 @@ func (s *SQL) ModifySubscription(ctx context.Context, id string, fn Subscription
 			return err
 		}
 		sub.ID = subs[0].ID
-		headers, retry, err := encodeSubscriptionJSON(sub)
-		if err != nil {
-			return err
-		}
-		if err := s.updateSubscriptionTx(ctx, tx, sub, headers, retry); err != nil {
+		if err := s.updateSubscriptionTx(ctx, tx, sub); err != nil {
 			return err
 		}
 		out = sub

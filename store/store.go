@@ -115,19 +115,30 @@ type Attempt struct {
 
 // ListSubscriptionsParams selects a page of subscriptions.
 type ListSubscriptionsParams struct {
-	// EventType, when set, keeps the subscriptions that would receive it.
+	// EventType, when set, keeps the subscriptions that would receive it
+	// (exact, "prefix.*" and "*" patterns), paused ones included.
 	EventType string
 	// After is the cursor: the last id of the previous page.
 	After string
+	// Limit bounds the page; zero or less means no bound.
 	Limit int
 }
 
 // Store is what the API and the activities need from the database. Both
-// SQLite and PostgreSQL implement it, through New.
+// SQLite and PostgreSQL implement it, through Open, and pass the same
+// conformance suite (package storetest).
+//
+// Ids are ordered byte by byte (as Go compares strings) in every database.
+// Times come back in UTC, to the microsecond. A method given the id of a
+// record that does not exist returns an error wrapping ErrNotFound.
 type Store interface {
+	// CreateSubscription stores s; an existing id is ErrConflict.
 	CreateSubscription(ctx context.Context, s Subscription) error
+	// GetSubscription returns the subscription with its event types sorted.
 	GetSubscription(ctx context.Context, id string) (Subscription, error)
 	ListSubscriptions(ctx context.Context, p ListSubscriptionsParams) ([]Subscription, error)
+	// UpdateSubscription replaces every field of the subscription with
+	// s.ID, event types included, except CreatedAt.
 	UpdateSubscription(ctx context.Context, s Subscription) error
 	// ModifySubscription reads a subscription, lets fn change it and writes
 	// it back in one transaction, so concurrent changes (a PATCH and a
@@ -136,6 +147,7 @@ type Store interface {
 	DeleteSubscription(ctx context.Context, id string) error
 	// MatchSubscriptions returns up to limit active subscriptions whose
 	// event types match eventType, with ids greater than after, by id.
+	// A limit of zero or less means no bound.
 	MatchSubscriptions(ctx context.Context, eventType, after string, limit int) ([]Subscription, error)
 
 	// CreateEvent stores e unless an event with its id exists. It returns
@@ -145,16 +157,25 @@ type Store interface {
 	GetEvent(ctx context.Context, id string) (Event, error)
 	SetEventRun(ctx context.Context, id, runID string) error
 	MarkEventDispatched(ctx context.Context, id string) error
+	// DeleteEvent removes the event with its deliveries and their attempts.
 	DeleteEvent(ctx context.Context, id string) error
 
-	// AddDeliveries records pending deliveries; existing ones are kept.
+	// AddDeliveries records deliveries (with status pending when Status is
+	// empty); existing ones are kept as they are.
 	AddDeliveries(ctx context.Context, ds []Delivery) error
 	// RecordAttempt appends to the attempt log and moves the delivery to
-	// status, keeping at most the newest MaxAttemptsKept attempts.
+	// status, keeping at most the newest MaxAttemptsKept attempts. Attempt
+	// numbers grow over the life of a delivery, across rounds of retries:
+	// a number recorded twice keeps its first row, and an attempt older
+	// than the newest recorded is logged without moving the status back.
+	// Text from outside (Error, ResponseExcerpt) is stored as valid UTF-8,
+	// each invalid byte run and NUL replaced by U+FFFD.
 	RecordAttempt(ctx context.Context, a Attempt, status string, nextAttemptAt time.Time) error
 	SetDeliveryStatus(ctx context.Context, id, status string, nextAttemptAt time.Time) error
 	GetDelivery(ctx context.Context, id string) (Delivery, error)
+	// ListAttempts returns the kept attempts, oldest first.
 	ListAttempts(ctx context.Context, deliveryID string) ([]Attempt, error)
+	// ListDeliveries returns the deliveries of an event, by id.
 	ListDeliveries(ctx context.Context, eventID string) ([]Delivery, error)
 
 	EventTypeStore

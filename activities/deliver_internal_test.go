@@ -1,0 +1,46 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookflow/hookflow/netguard"
+	"github.com/hookflow/hookflow/store"
+)
+
+func TestClassifyNamesTheGuardAndLeavesTheURLOut(t *testing.T) {
+	blocked := &url.Error{Op: "Post", URL: "http://hooks.example.test/in?token=s3cr3t", Err: &net.OpError{
+		Op: "dial", Net: "tcp", Err: &netguard.BlockedError{Addr: netip.MustParseAddr("169.254.169.254"), Reason: "the cloud metadata address"},
+	}}
+	require.Equal(t, "refused by the outbound guard: 169.254.169.254 is the cloud metadata address; nothing was sent",
+		classify(context.Background(), blocked))
+
+	refused := &url.Error{Op: "Post", URL: "http://hooks.example.test/in?token=s3cr3t", Err: errors.New("connection refused")}
+	require.Equal(t, "connection refused", classify(context.Background(), refused))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 0)
+	defer cancel()
+	<-ctx.Done()
+	require.Equal(t, "timed out waiting for the receiver", classify(ctx, refused))
+}
+
+func TestLogTargetDropsCredentialsQueryAndFragment(t *testing.T) {
+	require.Equal(t, "https://hooks.example.test:8443/in/x", logTarget("https://user:pw@hooks.example.test:8443/in/x?token=s3cr3t#frag"))
+	require.Equal(t, "(unparsable url)", logTarget("http://[::1"))
+}
+
+func TestRedactSecretsRemovesBothSecretsInEveryForm(t *testing.T) {
+	sub := store.Subscription{
+		Secret:         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		PreviousSecret: "whsec_3q2+7wECAwQFBgcICQoLDA0ODxAREhMU",
+	}
+	got := redactSecrets("new whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, key MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, old 3q2+7wECAwQFBgcICQoLDA0ODxAREhMU", sub)
+	require.Equal(t, "new [redacted], key [redacted], old [redacted]", got)
+	require.Equal(t, "plain answer", redactSecrets("plain answer", sub))
+}
