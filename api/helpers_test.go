@@ -41,11 +41,10 @@ type testAPI struct {
 }
 
 type apiOptions struct {
-	keys          []string
-	maxBody       int64
-	strictTypes   bool
-	secretGrace   time.Duration
-	quietRecovery bool
+	keys        []string
+	maxBody     int64
+	strictTypes bool
+	secretGrace time.Duration
 }
 
 func newTestAPI(t testing.TB, o apiOptions) *testAPI {
