@@ -22,7 +22,7 @@ lint:
 # Integration tests start their own Temporal dev server (installing the
 # pinned CLI when missing) on free ports.
 unit:
-	scripts/temporal-cli.sh >/dev/null
+	scripts/ensure-tools.sh
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 clean:

@@ -55,6 +55,7 @@ const (
 	FindTargetsName       = "hookflow.FindTargets"
 	DeliverName           = "hookflow.Deliver"
 	SetDeliveryStatusName = "hookflow.SetDeliveryStatus"
+	CancelDeliveriesName  = "hookflow.CancelDeliveries"
 )
 
 // Register adds every activity to r under its pinned name, so that renaming
@@ -63,6 +64,7 @@ func Register(r worker.ActivityRegistry, a *Activities) {
 	r.RegisterActivityWithOptions(a.FindTargets, activity.RegisterOptions{Name: FindTargetsName})
 	r.RegisterActivityWithOptions(a.Deliver, activity.RegisterOptions{Name: DeliverName})
 	r.RegisterActivityWithOptions(a.SetDeliveryStatus, activity.RegisterOptions{Name: SetDeliveryStatusName})
+	r.RegisterActivityWithOptions(a.CancelDeliveries, activity.RegisterOptions{Name: CancelDeliveriesName})
 }
 
 func (a *Activities) now() time.Time {
@@ -84,11 +86,26 @@ type FindTargetsInput struct {
 // Target is one subscription an event is delivered to, with its resolved
 // retry schedule. It holds no secret: the delivery activity loads it.
 type Target struct {
-	SubscriptionID  string
+	SubscriptionID string
+	// URL is the subscriber URL as histories and the UI show it: scheme,
+	// host and path. A query string may carry a receiver's token, so it
+	// stays in the store; the delivery activity loads the full URL.
 	URL             string
 	Policy          backoff.Policy
 	AttemptTimeout  time.Duration
 	FailedRetention time.Duration
+}
+
+// TargetOf resolves what a delivery to sub needs: its URL, and its retry
+// schedule and attempt timeout with the subscription's overrides applied.
+func (d Defaults) TargetOf(sub store.Subscription) Target {
+	return Target{
+		SubscriptionID:  sub.ID,
+		URL:             logTarget(sub.URL),
+		Policy:          ResolvePolicy(d.Retry, sub.Retry),
+		AttemptTimeout:  cmpOr(sub.Timeout, d.AttemptTimeout),
+		FailedRetention: d.FailedRetention,
+	}
 }
 
 // FindTargetsResult is one page of targets; Done is true on the last page.
@@ -109,13 +126,7 @@ func (a *Activities) FindTargets(ctx context.Context, in FindTargetsInput) (Find
 	deliveries := make([]store.Delivery, 0, len(subs))
 	now := a.now()
 	for _, s := range subs {
-		res.Targets = append(res.Targets, Target{
-			SubscriptionID:  s.ID,
-			URL:             s.URL,
-			Policy:          ResolvePolicy(a.Defaults.Retry, s.Retry),
-			AttemptTimeout:  cmpOr(s.Timeout, a.Defaults.AttemptTimeout),
-			FailedRetention: a.Defaults.FailedRetention,
-		})
+		res.Targets = append(res.Targets, a.Defaults.TargetOf(s))
 		id := ids.Delivery(in.EventID, s.ID)
 		deliveries = append(deliveries, store.Delivery{
 			ID: id, EventID: in.EventID, SubscriptionID: s.ID, URL: s.URL,
@@ -149,7 +160,8 @@ func (a *Activities) SetDeliveryStatus(ctx context.Context, in SetDeliveryStatus
 }
 
 // ResolvePolicy applies a subscription's overrides to the global policy.
-func ResolvePolicy(p backoff.Policy, o *store.RetryOverride) backoff.Policy {
+func ResolvePolicy(global backoff.Policy, o *store.RetryOverride) backoff.Policy {
+	p := global
 	if o == nil {
 		return p
 	}
@@ -167,6 +179,11 @@ func ResolvePolicy(p backoff.Policy, o *store.RetryOverride) backoff.Policy {
 	}
 	if o.MaxAttempts != nil {
 		p.MaxAttempts = *o.MaxAttempts
+	}
+	if p.MaxAttempts == 0 && p.MaxDuration <= 0 {
+		// "max_attempts": 0 means "bounded by duration only"; with no
+		// duration bound in the global policy, keep its attempt bound.
+		p.MaxAttempts = global.MaxAttempts
 	}
 	p.MaxInterval = max(p.MaxInterval, p.InitialInterval)
 	return p

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -60,7 +61,7 @@ type AttemptResult struct {
 	// NextAttemptAt is when the next attempt is due after a failure; zero
 	// with GaveUp when the retry policy is exhausted. The activity decides
 	// both from the policy, so the attempt log and the workflow agree.
-	NextAttemptAt time.Time `json:"next_attempt_at,omitempty"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 	GaveUp        bool      `json:"gave_up,omitempty"`
 }
 
@@ -69,7 +70,15 @@ type AttemptResult struct {
 // log. A non-2xx answer, a timeout or a connection error returns an
 // ErrTypeAttemptFailed error whose details are the AttemptResult; 410 Gone
 // pauses the subscription and returns ErrTypeSubscriptionGone.
+//
+// A regular (not local) attempt heartbeats every second while it runs: the
+// heartbeat is how a cancel reaches it, and then its context ends, the
+// request is aborted, the attempt is logged as cancelled and the activity
+// ends cancelled, with the AttemptResult as the cancellation's details.
 func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResult, error) {
+	if activity.IsActivity(ctx) && !activity.GetInfo(ctx).IsLocalActivity {
+		defer heartbeat(ctx, HeartbeatInterval)()
+	}
 	sub, err := a.Store.GetSubscription(ctx, in.SubscriptionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return a.finish(ctx, in, AttemptResult{Attempt: in.Attempt, StartedAt: a.now(), Error: "subscription was deleted"}, store.DeliveryFailed, errGone)
@@ -94,6 +103,13 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 	res.Error = redactSecrets(res.Error, sub)
 	res.ResponseExcerpt = redactSecrets(res.ResponseExcerpt, sub)
 	a.logAttempt(ctx, in, sub.URL, res)
+	if res.StatusCode == 0 && errors.Is(ctx.Err(), context.Canceled) {
+		return a.cancelled(ctx, in, res)
+	}
+	// What happened is logged even if a cancel arrives from here on: the
+	// request was made and answered.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
 
 	switch {
 	case res.Error == "" && res.StatusCode >= 200 && res.StatusCode < 300:
@@ -123,6 +139,70 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 }
 
 var errGone = errors.New("gone")
+
+// HeartbeatInterval is how often a regular attempt heartbeats, which bounds
+// how long a cancel takes to abort its request. The worker's
+// MaxHeartbeatThrottleInterval must not be longer, or the SDK holds
+// heartbeats back.
+const HeartbeatInterval = time.Second
+
+// storeTimeout bounds the store writes that log an attempt after its
+// request, which no cancel interrupts.
+const storeTimeout = 15 * time.Second
+
+// cancelled ends an attempt whose delivery was cancelled while it was in
+// flight. A worker shutting down cancels its activities too; that attempt
+// is not logged, since the server runs it again on another worker.
+func (a *Activities) cancelled(ctx context.Context, in DeliverInput, res AttemptResult) (AttemptResult, error) {
+	if stopping(ctx) {
+		return res, ctx.Err()
+	}
+	res.Error = "cancelled while sending"
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := a.Store.RecordAttempt(sctx, toStoreAttempt(in.DeliveryID, res), store.DeliveryCancelled, time.Time{}); err != nil {
+		activity.GetLogger(ctx).Warn("cannot log a cancelled attempt", "delivery", in.DeliveryID, "err", err)
+	}
+	return res, temporal.NewCanceledError(res)
+}
+
+func stopping(ctx context.Context) bool {
+	if !activity.IsActivity(ctx) {
+		return false
+	}
+	select {
+	case <-activity.GetWorkerStopChannel(ctx):
+		return true
+	default:
+		return false
+	}
+}
+
+// heartbeat records a heartbeat every interval until the returned function
+// is called. The server answers a heartbeat with "cancel requested" once
+// the workflow has cancelled the activity, and the SDK then cancels ctx.
+func heartbeat(ctx context.Context, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
 
 // finish records the attempt; with fail set it returns the failure that
 // ends the delivery.

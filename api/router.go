@@ -74,6 +74,10 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.PUT("/event-types/:name", h.putEventType)
 	v1.POST("/events", h.postEvent)
 	v1.GET("/events/:id", h.getEvent)
+	v1.POST("/events/:id/cancel", h.cancelEvent)
+	v1.GET("/deliveries/:id", h.getDelivery)
+	v1.POST("/deliveries/:id/cancel", h.cancelDelivery)
+	v1.POST("/deliveries/:id/retry", h.retryDelivery)
 
 	if d.Codec != nil {
 		r.POST("/v1/codec/*path", gin.WrapH(d.Codec))

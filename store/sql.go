@@ -624,13 +624,16 @@ func (s *SQL) RecordAttempt(ctx context.Context, a Attempt, status string, nextA
 	a.Error, a.ResponseExcerpt = cleanText(a.Error), cleanText(a.ResponseExcerpt)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		// The right-hand sides all read the row as it was before the update.
+		// A cancelled delivery stays cancelled, whatever an attempt that was
+		// still running reports.
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET
-			status = CASE WHEN attempts <= ? THEN ? ELSE status END,
-			next_attempt_at = CASE WHEN attempts <= ? THEN ? ELSE next_attempt_at END,
+			status = CASE WHEN attempts <= ? AND status <> ? THEN ? ELSE status END,
+			next_attempt_at = CASE WHEN attempts <= ? AND status <> ? THEN ? ELSE next_attempt_at END,
 			attempts = CASE WHEN attempts < ? THEN ? ELSE attempts END,
 			updated_at = ?
 			WHERE id = ?`),
-			a.Attempt, status, a.Attempt, micros(nextAttemptAt), a.Attempt, a.Attempt, micros(time.Now()), a.DeliveryID)
+			a.Attempt, DeliveryCancelled, status, a.Attempt, DeliveryCancelled, micros(nextAttemptAt),
+			a.Attempt, a.Attempt, micros(time.Now()), a.DeliveryID)
 		if err := mustAffect(res, err); err != nil {
 			return fmt.Errorf("store: record attempt of delivery %s: %w", a.DeliveryID, err)
 		}
@@ -652,8 +655,12 @@ func (s *SQL) RecordAttempt(ctx context.Context, a Attempt, status string, nextA
 }
 
 func (s *SQL) SetDeliveryStatus(ctx context.Context, id, status string, nextAttemptAt time.Time) error {
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`),
-		status, micros(nextAttemptAt), micros(time.Now()), id)
+	// A cancelled delivery stays cancelled.
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE deliveries SET
+		status = CASE WHEN status = ? THEN status ELSE ? END,
+		next_attempt_at = CASE WHEN status = ? THEN next_attempt_at ELSE ? END,
+		updated_at = ? WHERE id = ?`),
+		DeliveryCancelled, status, DeliveryCancelled, micros(nextAttemptAt), micros(time.Now()), id)
 	if err := mustAffect(res, err); err != nil {
 		return fmt.Errorf("store: set status of delivery %s: %w", id, err)
 	}

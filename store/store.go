@@ -171,6 +171,9 @@ type Store interface {
 	// Text from outside (Error, ResponseExcerpt) is stored as valid UTF-8,
 	// each invalid byte run and NUL replaced by U+FFFD.
 	RecordAttempt(ctx context.Context, a Attempt, status string, nextAttemptAt time.Time) error
+	// SetDeliveryStatus moves a delivery to status. Neither method moves a
+	// cancelled delivery to another status: cancelled is final, even when
+	// an attempt that was still running reports after the cancel.
 	SetDeliveryStatus(ctx context.Context, id, status string, nextAttemptAt time.Time) error
 	GetDelivery(ctx context.Context, id string) (Delivery, error)
 	// ListAttempts returns the kept attempts, oldest first.

@@ -16,6 +16,11 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) sdkwork
 		// flight at once without loading the machine.
 		MaxConcurrentActivityExecutionSize:      500,
 		MaxConcurrentLocalActivityExecutionSize: 500,
+		// A delivery attempt heartbeats every second while its request is
+		// in flight, and the answer to a heartbeat is what tells it of a
+		// cancel. Without this the SDK sends heartbeats only every 80% of
+		// the heartbeat timeout (8 s), and a cancel waits that long.
+		MaxHeartbeatThrottleInterval: activities.HeartbeatInterval,
 	})
 	workflows.Register(w)
 	activities.Register(w, acts)

@@ -23,9 +23,15 @@ const (
 	StatusCancelled  = "cancelled"
 )
 
-// recentAttempts bounds the attempts the status query returns; the full
+// RecentAttempts bounds the attempts the status query returns; the full
 // (bounded) log is in the store and in the history's activity results.
-const recentAttempts = 10
+const RecentAttempts = 10
+
+// attemptHeartbeatTimeout is how long a regular attempt may go without a
+// heartbeat before the server takes its worker for dead and runs it again.
+// The attempt heartbeats every second while its request is in flight, and
+// that heartbeat is also what carries a cancel to it (see Deliver).
+const attemptHeartbeatTimeout = 10 * time.Second
 
 // continueAsNewAfter is the history length past which a delivery that keeps
 // failing continues as new, far below Temporal's 4,096-event suggestion
@@ -63,6 +69,23 @@ type DeliveryResult struct {
 	Attempts int    `json:"attempts"`
 }
 
+// DeliverySummary says in words what a delivery workflow does, for the list
+// of workflows in the Temporal UI.
+func DeliverySummary(eventType, eventID, url string) string {
+	return "deliver " + eventType + " " + eventID + " to " + url
+}
+
+// DeliverySearchAttributes are the search attributes a delivery workflow
+// starts with.
+func DeliverySearchAttributes(eventType, eventID, subscriptionID, status string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		AttrEventType.ValueSet(eventType),
+		AttrEventID.ValueSet(eventID),
+		AttrSubscriptionID.ValueSet(subscriptionID),
+		AttrStatus.ValueSet(status),
+	)
+}
+
 // Delivery sends one event to one subscriber until it succeeds, the retry
 // policy is exhausted, or a cancel signal arrives. The workflow owns the
 // backoff (a timer, not the server's activity retries) so that a retry
@@ -90,7 +113,10 @@ func (r *deliveryRun) setup(ctx workflow.Context) error {
 		return temporal.NewNonRetryableApplicationError("delivery, event and subscription ids are required", "InvalidInput", nil)
 	}
 	if r.in.State != nil {
+		// A run continued as new or revived by a retry: the run before it
+		// (or the delivery's attempt log) already wrote its status.
 		r.state = *r.in.State
+		r.lastRecorded = true
 	} else {
 		r.state = DeliveryState{DeliveryID: r.in.DeliveryID, Status: StatusDelivering, RoundStart: workflow.Now(ctx)}
 	}
@@ -118,7 +144,7 @@ func (r *deliveryRun) run(ctx workflow.Context) (DeliveryResult, error) {
 		return r.afterGivingUp(ctx)
 	}
 	if r.state.Attempts > 0 {
-		if r.wait(ctx, r.state.NextAttemptAt.Sub(workflow.Now(ctx))) == cancelRequested {
+		if r.wait(ctx, r.state.NextAttemptAt.Sub(workflow.Now(ctx)), r.backoffSummary()) == cancelRequested {
 			return r.cancel(ctx)
 		}
 	}
@@ -146,7 +172,7 @@ func (r *deliveryRun) run(ctx workflow.Context) (DeliveryResult, error) {
 		if r.shouldContinueAsNew(ctx) {
 			return DeliveryResult{}, r.continueAsNew(ctx)
 		}
-		if r.wait(ctx, res.NextAttemptAt.Sub(workflow.Now(ctx))) == cancelRequested {
+		if r.wait(ctx, res.NextAttemptAt.Sub(workflow.Now(ctx)), r.backoffSummary()) == cancelRequested {
 			return r.cancel(ctx)
 		}
 	}
@@ -157,7 +183,19 @@ func (r *deliveryRun) run(ctx workflow.Context) (DeliveryResult, error) {
 // the server, so the common case costs the fewest history events and
 // reaches the receiver soonest. Later attempts are regular activities, so
 // that each one is an event of its own in the UI.
+//
+// A cancel signal aborts the attempt in flight. A regular attempt learns of
+// it from its next heartbeat (within about a second) and the workflow waits
+// until it has stopped. A local attempt runs inside a workflow task, so the
+// signal reaches the workflow only when the SDK heartbeats that task, at
+// 80% of the workflow task timeout (8 s by default); the attempt's context
+// is then cancelled at once. A retry signal during an attempt is answered
+// by that attempt and dropped.
 func (r *deliveryRun) attempt(ctx workflow.Context) (activities.AttemptResult, outcome) {
+	// A cancel that is already here wins over a new request.
+	if r.cancelCh.ReceiveAsync(nil) {
+		return activities.AttemptResult{}, cancelRequested
+	}
 	r.state.Attempts++
 	r.state.RoundAttempts++
 	in := activities.DeliverInput{
@@ -179,31 +217,62 @@ func (r *deliveryRun) attempt(ctx workflow.Context) (activities.AttemptResult, o
 		fut = workflow.ExecuteLocalActivity(actx, activities.DeliverName, in)
 	} else {
 		actx = workflow.WithActivityOptions(actx, workflow.ActivityOptions{
-			StartToCloseTimeout: timeout, RetryPolicy: retry, Summary: "attempt " + strconv.Itoa(in.Attempt) + " to " + r.in.URL,
+			StartToCloseTimeout: timeout,
+			HeartbeatTimeout:    attemptHeartbeatTimeout,
+			// On cancel, wait until the attempt has really stopped: its
+			// request is aborted and what it logged is final.
+			WaitForCancellation: true,
+			RetryPolicy:         retry,
+			Summary:             "attempt " + strconv.Itoa(in.Attempt) + " to " + r.in.URL,
 		})
 		fut = workflow.ExecuteActivity(actx, activities.DeliverName, in)
 	}
 
 	var (
-		res       activities.AttemptResult
-		err       error
-		cancelled bool
+		res             activities.AttemptResult
+		err             error
+		done, cancelled bool
 	)
 	sel := workflow.NewSelector(ctx)
-	sel.AddFuture(fut, func(f workflow.Future) { err = f.Get(ctx, &res) })
+	sel.AddFuture(fut, func(f workflow.Future) {
+		err = f.Get(ctx, &res)
+		done = true
+	})
 	sel.AddReceive(r.cancelCh, func(c workflow.ReceiveChannel, _ bool) {
 		c.Receive(ctx, nil)
 		cancelled = true
 	})
+	sel.AddReceive(r.retryCh, func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+		workflow.GetLogger(ctx).Info("retry signal during an attempt: the attempt in flight answers it", "attempt", in.Attempt)
+	})
 	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { cancelled = true })
-	sel.Select(ctx)
+	for !done && !cancelled {
+		sel.Select(ctx)
+	}
 	if cancelled {
-		// Abort the request in flight; what it returns no longer matters.
 		cancelAttempt()
-		_ = fut.Get(ctx, nil)
+		err = fut.Get(ctx, &res)
+		if err == nil {
+			// The receiver had answered 2xx before the cancel reached the
+			// attempt: the delivery succeeded, there is nothing to cancel.
+			r.lastRecorded = true
+			r.remember(res)
+			return res, attemptSucceeded
+		}
+		var canceled *temporal.CanceledError
+		var appErr *temporal.ApplicationError
+		if (errors.As(err, &canceled) && canceled.HasDetails() && canceled.Details(&res) == nil) ||
+			(errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&res) == nil) {
+			r.remember(res)
+		}
 		return res, cancelRequested
 	}
+	return r.classify(ctx, in, res, err)
+}
 
+// classify turns what an attempt returned into its outcome.
+func (r *deliveryRun) classify(ctx workflow.Context, in activities.DeliverInput, res activities.AttemptResult, err error) (activities.AttemptResult, outcome) {
 	r.lastRecorded = true
 	var appErr *temporal.ApplicationError
 	switch {
@@ -234,20 +303,33 @@ func (r *deliveryRun) attempt(ctx workflow.Context) (activities.AttemptResult, o
 
 func (r *deliveryRun) remember(res activities.AttemptResult) {
 	r.state.Recent = append(r.state.Recent, res)
-	if len(r.state.Recent) > recentAttempts {
-		r.state.Recent = r.state.Recent[len(r.state.Recent)-recentAttempts:]
+	if len(r.state.Recent) > RecentAttempts {
+		r.state.Recent = r.state.Recent[len(r.state.Recent)-RecentAttempts:]
 	}
+}
+
+func (r *deliveryRun) backoffSummary() string {
+	return "backoff before attempt " + strconv.Itoa(r.state.Attempts+1)
 }
 
 // wait sleeps for d unless a signal cuts it short. A retry signal ends the
 // wait early (attempt now); a cancel signal ends the delivery.
-func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration) outcome {
+func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration, summary string) outcome {
 	if d <= 0 {
+		// Nothing to wait for, but a signal that is already here counts:
+		// a run revived with signal-with-start when the dead-letter window
+		// is zero has its retry waiting.
+		switch {
+		case r.cancelCh.ReceiveAsync(nil):
+			return cancelRequested
+		case r.retryCh.ReceiveAsync(nil):
+			return retryRequested
+		}
 		return waitElapsed
 	}
 	tctx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
-	timer := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: "backoff before attempt " + strconv.Itoa(r.state.Attempts+1)})
+	timer := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary})
 	out := waitElapsed
 	sel := workflow.NewSelector(ctx)
 	sel.AddFuture(timer, func(workflow.Future) {})
@@ -273,7 +355,7 @@ func (r *deliveryRun) afterGivingUp(ctx workflow.Context) (DeliveryResult, error
 			return DeliveryResult{}, err
 		}
 	}
-	switch r.wait(ctx, r.in.FailedRetention) {
+	switch r.wait(ctx, r.in.FailedRetention, "failed: waiting for a retry or cancel signal") {
 	case cancelRequested:
 		return r.cancel(ctx)
 	case retryRequested:

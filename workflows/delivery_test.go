@@ -2,12 +2,17 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/backoff"
@@ -67,4 +72,366 @@ func TestDeliveryEndsFailedWhenTheReceiverIsGone(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&res))
 	require.Equal(t, workflows.StatusFailed, res.Status)
 	require.Equal(t, 1, res.Attempts)
+}
+
+// --- signals in every state: attempting, backing off, exhausted, succeeded ---
+
+// deliveryEnv is a test environment for one delivery: it records every
+// attempt the workflow makes, every status it writes through
+// SetDeliveryStatus and every HookflowStatus it upserts.
+type deliveryEnv struct {
+	*testsuite.TestWorkflowEnvironment
+	mu       sync.Mutex
+	attempts []activities.DeliverInput
+	at       []time.Time
+	recorded []string
+	statuses []string
+	// cancelRequested is closed when the workflow cancels an activity.
+	cancelRequested chan struct{}
+}
+
+type deliverFunc func(ctx context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error)
+
+func newDeliveryEnv(t *testing.T, deliver deliverFunc) *deliveryEnv {
+	return mockDelivery(t, newEnv(t), deliver)
+}
+
+// mockDelivery mocks the activities of env; workflows registered for the
+// test must come before it.
+func mockDelivery(t *testing.T, env *testsuite.TestWorkflowEnvironment, deliver deliverFunc) *deliveryEnv {
+	e := &deliveryEnv{TestWorkflowEnvironment: env, cancelRequested: make(chan struct{})}
+	var once sync.Once
+	e.SetOnActivityCanceledListener(func(*activity.Info) { once.Do(func() { close(e.cancelRequested) }) })
+	e.OnActivity(activities.DeliverName, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.DeliverInput) (activities.AttemptResult, error) {
+			now := e.Now()
+			e.mu.Lock()
+			e.attempts = append(e.attempts, in)
+			e.at = append(e.at, now)
+			e.mu.Unlock()
+			return deliver(ctx, in, now)
+		})
+	e.OnActivity(activities.SetDeliveryStatusName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SetDeliveryStatusInput) error {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.recorded = append(e.recorded, in.Status)
+			return nil
+		})
+	e.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		sa, ok := args.Get(0).(temporal.SearchAttributes)
+		require.True(t, ok)
+		status, ok := sa.GetKeyword(workflows.AttrStatus)
+		require.True(t, ok)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.statuses = append(e.statuses, status)
+	}).Return(nil)
+	return e
+}
+
+func (e *deliveryEnv) result(t *testing.T) workflows.DeliveryResult {
+	t.Helper()
+	require.True(t, e.IsWorkflowCompleted())
+	require.NoError(t, e.GetWorkflowError())
+	var res workflows.DeliveryResult
+	require.NoError(t, e.GetWorkflowResult(&res))
+	return res
+}
+
+func (e *deliveryEnv) query(t *testing.T) workflows.DeliveryState {
+	t.Helper()
+	v, err := e.QueryWorkflow(workflows.QueryStatus)
+	require.NoError(t, err)
+	var st workflows.DeliveryState
+	require.NoError(t, v.Get(&st))
+	return st
+}
+
+// hang is a receiver that never answers. A regular attempt heartbeats,
+// as the real one does, until its context ends; its first heartbeat waits
+// for the workflow's cancel request, since the SDK holds back heartbeats
+// sent within 80% of the heartbeat timeout of the one before (the worker's
+// shorter throttle is not applied by the test environment). It reports
+// when its context ended.
+func (e *deliveryEnv) hang(aborted chan<- struct{}) deliverFunc {
+	return func(ctx context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+		if !activity.GetInfo(ctx).IsLocalActivity {
+			select {
+			case <-e.cancelRequested:
+			case <-ctx.Done():
+			}
+		}
+		for ctx.Err() == nil {
+			if !activity.GetInfo(ctx).IsLocalActivity {
+				activity.RecordHeartbeat(ctx)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		close(aborted)
+		res := activities.AttemptResult{Attempt: in.Attempt, StartedAt: now, Error: "cancelled while sending"}
+		return res, temporal.NewCanceledError(res)
+	}
+}
+
+// waitClosed fails the test unless ch is closed within a generous bound;
+// the bound only stops a broken test from hanging.
+func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatal(what)
+	}
+}
+
+func TestCancelDuringTheFirstAttemptAbortsItsRequest(t *testing.T) {
+	aborted := make(chan struct{})
+	var env *deliveryEnv
+	env = newDeliveryEnv(t, func(ctx context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+		return env.hang(aborted)(ctx, in, now)
+	})
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalCancel, nil) }, 100*time.Millisecond)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
+
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusCancelled, Attempts: 1}, env.result(t))
+	waitClosed(t, aborted, "the local attempt's context was never cancelled")
+	require.Len(t, env.attempts, 1, "no request after the cancel")
+	require.Equal(t, []string{workflows.StatusCancelled}, env.recorded)
+	require.Equal(t, []string{workflows.StatusCancelled}, env.statuses)
+}
+
+func TestCancelDuringALaterAttemptAbortsItsRequest(t *testing.T) {
+	aborted := make(chan struct{})
+	var env *deliveryEnv
+	env = newDeliveryEnv(t, func(ctx context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+		if in.Attempt == 1 {
+			return activities.AttemptResult{}, failAttempt(in, now, 5*time.Second, false)
+		}
+		return env.hang(aborted)(ctx, in, now)
+	})
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalCancel, nil) }, 5*time.Second+100*time.Millisecond)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
+
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusCancelled, Attempts: 2}, env.result(t))
+	waitClosed(t, aborted, "the running attempt never learned of the cancel through its heartbeat")
+	require.Len(t, env.attempts, 2)
+	require.Equal(t, []string{workflows.StatusCancelled}, env.recorded)
+	require.Equal(t, []string{workflows.StatusRetrying, workflows.StatusCancelled}, env.statuses)
+}
+
+func TestCancelWhileBackingOffEndsTheDeliveryAtOnce(t *testing.T) {
+	var start time.Time
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+		start = now
+		return activities.AttemptResult{}, failAttempt(in, now, time.Hour, false)
+	})
+	var cancelledAt time.Time
+	env.RegisterDelayedCallback(func() {
+		st := env.query(t)
+		require.Equal(t, workflows.StatusRetrying, st.Status)
+		require.Equal(t, 1, st.Attempts)
+		require.WithinDuration(t, start.Add(time.Hour), st.NextAttemptAt, 0)
+		require.Len(t, st.Recent, 1)
+		require.Equal(t, 500, st.Recent[0].StatusCode)
+		cancelledAt = env.Now()
+		env.SignalWorkflow(workflows.SignalCancel, nil)
+	}, 10*time.Minute)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
+
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusCancelled, Attempts: 1}, env.result(t))
+	require.Len(t, env.attempts, 1, "the backoff timer never fires an attempt after the cancel")
+	require.Less(t, env.Now().Sub(cancelledAt), time.Minute, "the workflow ends with the cancel, not when the backoff would have")
+	require.Equal(t, []string{workflows.StatusCancelled}, env.recorded)
+	require.Equal(t, workflows.StatusCancelled, env.query(t).Status)
+}
+
+func exhaustingInput() workflows.DeliveryInput {
+	in := deliveryInput()
+	in.Policy.MaxAttempts = 2
+	return in
+}
+
+// failTwiceThenSucceed fails every attempt of the first round (the second
+// one exhausts a two-attempt policy) and succeeds afterwards.
+func failTwiceThenSucceed(_ context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+	if in.Attempt > 2 {
+		return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 200}, nil
+	}
+	return activities.AttemptResult{}, failAttempt(in, now, in.Policy.Interval(in.RoundAttempt), in.RoundAttempt >= 2)
+}
+
+func TestCancelAfterThePolicyIsExhaustedEndsCancelled(t *testing.T) {
+	env := newDeliveryEnv(t, failTwiceThenSucceed)
+	env.RegisterDelayedCallback(func() {
+		require.Equal(t, workflows.StatusFailed, env.query(t).Status, "a failed delivery waits in its dead-letter window")
+		env.SignalWorkflow(workflows.SignalCancel, nil)
+	}, 2*time.Hour)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, exhaustingInput())
+
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusCancelled, Attempts: 2}, env.result(t))
+	require.Len(t, env.attempts, 2)
+	// The failing attempt wrote "failed" itself; only the cancel is written by the workflow.
+	require.Equal(t, []string{workflows.StatusCancelled}, env.recorded)
+	require.Equal(t, []string{workflows.StatusRetrying, workflows.StatusFailed, workflows.StatusCancelled}, env.statuses)
+}
+
+func TestFailedDeliveryClosesAfterItsDeadLetterWindow(t *testing.T) {
+	env := newDeliveryEnv(t, failTwiceThenSucceed)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, exhaustingInput())
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusFailed, Attempts: 2}, env.result(t))
+	require.Empty(t, env.recorded)
+	require.GreaterOrEqual(t, env.Now().Sub(env.at[1]), deliveryInput().FailedRetention)
+}
+
+// A retry signal while an attempt is in flight is answered by that attempt:
+// if it fails, the next one still waits for its backoff.
+func TestRetryDuringAnAttemptIsAnsweredByThatAttempt(t *testing.T) {
+	release := make(chan struct{})
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+		switch in.Attempt {
+		case 1:
+			return activities.AttemptResult{}, failAttempt(in, now, 5*time.Second, false)
+		case 2:
+			waitClosed(t, release, "the test never released attempt 2")
+			return activities.AttemptResult{}, failAttempt(in, now, 10*time.Second, false)
+		default:
+			return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 200}, nil
+		}
+	})
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.SignalRetry, nil)
+		close(release)
+	}, 5*time.Second+100*time.Millisecond)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
+
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusSucceeded, Attempts: 3}, env.result(t))
+	require.Len(t, env.at, 3)
+	require.GreaterOrEqual(t, env.at[2].Sub(env.at[1]), 10*time.Second, "attempt 3 waited for its backoff")
+}
+
+func TestRetryWhileBackingOffAttemptsNow(t *testing.T) {
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+		if in.Attempt == 1 {
+			return activities.AttemptResult{}, failAttempt(in, now, time.Hour, false)
+		}
+		return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 200}, nil
+	})
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalRetry, nil) }, time.Minute)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
+
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusSucceeded, Attempts: 2}, env.result(t))
+	require.Len(t, env.at, 2)
+	require.Equal(t, time.Minute, env.at[1].Sub(env.at[0]), "attempt 2 came with the signal, not after the hour")
+	require.Equal(t, 2, env.attempts[1].RoundAttempt, "a retry during backoff stays in the same round")
+	require.Equal(t, []string{workflows.StatusRetrying, workflows.StatusSucceeded}, env.statuses)
+}
+
+func TestRetryAfterThePolicyIsExhaustedStartsANewRound(t *testing.T) {
+	env := newDeliveryEnv(t, failTwiceThenSucceed)
+	var retriedAt time.Time
+	env.RegisterDelayedCallback(func() {
+		retriedAt = env.Now()
+		env.SignalWorkflow(workflows.SignalRetry, nil)
+	}, 3*time.Hour)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, exhaustingInput())
+
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusSucceeded, Attempts: 3}, env.result(t))
+	require.Len(t, env.attempts, 3)
+	third := env.attempts[2]
+	require.Equal(t, 3, third.Attempt, "attempt numbers go on across rounds")
+	require.Equal(t, 1, third.RoundAttempt, "the retry started a new round")
+	require.WithinDuration(t, retriedAt, third.RoundStart, 0)
+	require.WithinDuration(t, retriedAt, env.at[2], 0)
+	require.Equal(t, []string{workflows.StatusRetrying, workflows.StatusFailed, workflows.StatusRetrying, workflows.StatusSucceeded}, env.statuses)
+}
+
+// A delivery whose workflow closed after its dead-letter window is revived
+// by the API with signal-with-start: a new run that starts failed, with
+// the retry signal waiting.
+func TestARevivedRunStartsANewRoundWhereTheLogStopped(t *testing.T) {
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, _ time.Time) (activities.AttemptResult, error) {
+		return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 204}, nil
+	})
+	in := exhaustingInput()
+	in.State = &workflows.DeliveryState{
+		DeliveryID: in.DeliveryID, Status: workflows.StatusFailed, Attempts: 4,
+		Recent: []activities.AttemptResult{{Attempt: 4, StatusCode: 500}},
+	}
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalRetry, nil) }, 0)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, in)
+
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusSucceeded, Attempts: 5}, env.result(t))
+	require.Len(t, env.attempts, 1)
+	require.Equal(t, 5, env.attempts[0].Attempt)
+	require.Equal(t, 1, env.attempts[0].RoundAttempt)
+	require.Empty(t, env.recorded, "the log already says failed; nothing is written again")
+	st := env.query(t)
+	require.Len(t, st.Recent, 2)
+	require.Equal(t, 204, st.Recent[1].StatusCode)
+}
+
+// Once a delivery has succeeded its workflow is closed: a later cancel or
+// retry signal is refused (the API answers 409 before it gets that far),
+// and the outcome stays succeeded.
+func TestSignalsAfterSuccessAreRefused(t *testing.T) {
+	for _, signal := range []string{workflows.SignalCancel, workflows.SignalRetry} {
+		t.Run(signal, func(t *testing.T) {
+			base := newEnv(t)
+			const id = "delivery:evt_1:sub_1"
+			base.RegisterWorkflowWithOptions(func(ctx workflow.Context) (string, error) {
+				cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: id})
+				var res workflows.DeliveryResult
+				if err := workflow.ExecuteChildWorkflow(cctx, workflows.DeliveryWorkflowName, deliveryInput()).Get(ctx, &res); err != nil {
+					return "", err
+				}
+				if err := workflow.SignalExternalWorkflow(ctx, id, "", signal, nil).Get(ctx, nil); err == nil {
+					return "", errors.New("a closed delivery took a signal")
+				}
+				return res.Status, nil
+			}, workflow.RegisterOptions{Name: "test.SignalAfterSuccess"})
+			env := mockDelivery(t, base, func(_ context.Context, in activities.DeliverInput, _ time.Time) (activities.AttemptResult, error) {
+				return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 200}, nil
+			})
+			env.ExecuteWorkflow("test.SignalAfterSuccess")
+			require.NoError(t, env.GetWorkflowError())
+			var status string
+			require.NoError(t, env.GetWorkflowResult(&status))
+			require.Equal(t, workflows.StatusSucceeded, status)
+			require.Len(t, env.attempts, 1)
+			require.Empty(t, env.recorded)
+		})
+	}
+}
+
+// With no dead-letter window a failed delivery closes at once, and the API
+// revives it with signal-with-start: the new run must see the retry that
+// came with it.
+func TestARevivedRunWithNoDeadLetterWindowStillTakesItsRetry(t *testing.T) {
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, _ time.Time) (activities.AttemptResult, error) {
+		return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 200}, nil
+	})
+	in := exhaustingInput()
+	in.FailedRetention = 0
+	in.State = &workflows.DeliveryState{DeliveryID: in.DeliveryID, Status: workflows.StatusFailed, Attempts: 2}
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalRetry, nil) }, 0)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, in)
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusSucceeded, Attempts: 3}, env.result(t))
+}
+
+// The Temporal UI's Cancel button requests cancellation of the workflow
+// itself; the delivery ends as a cancel signal would end it.
+func TestCancellingTheWorkflowEndsTheDeliveryCancelled(t *testing.T) {
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+		return activities.AttemptResult{}, failAttempt(in, now, time.Hour, false)
+	})
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusCancelled, Attempts: 1}, env.result(t))
+	require.Len(t, env.attempts, 1)
+	require.Equal(t, []string{workflows.StatusCancelled}, env.recorded)
+	require.Equal(t, []string{workflows.StatusRetrying, workflows.StatusCancelled}, env.statuses)
 }

@@ -42,12 +42,20 @@ type EventStatus struct {
 type EventResult struct {
 	Deliveries int  `json:"deliveries"`
 	Cancelled  bool `json:"cancelled"`
+	// CancelledDeliveries counts the unfinished deliveries a cancel signal
+	// stopped.
+	CancelledDeliveries int `json:"cancelled_deliveries,omitempty"`
 }
 
 // Event starts one Delivery child per active subscription matching the
 // event type, FanOutBatch at a time, and ends as soon as all are started:
 // deliveries are abandoned children that outlive it, so nothing waits on a
 // slow receiver and one event can reach any number of subscribers.
+//
+// A cancel signal stops the fan-out and then cancels every unfinished
+// delivery of the event, those started by earlier runs included. The
+// workflow usually closes within milliseconds, so the API's
+// POST /v1/events/{id}/cancel does the same itself once it has closed.
 func Event(ctx workflow.Context, in EventInput) (EventResult, error) {
 	r := &eventRun{in: in, status: EventStatus{EventID: in.EventID, Deliveries: in.Started}}
 	if err := r.setup(ctx); err != nil {
@@ -71,6 +79,9 @@ func (r *eventRun) setup(ctx workflow.Context) error {
 }
 
 func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
+	if r.cancelled(ctx) {
+		return r.cancelDeliveries(ctx)
+	}
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		Summary:             "find subscribers of " + r.in.EventType,
@@ -102,7 +113,12 @@ func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
 		r.status.Deliveries++
 	}
 
-	if !page.Done && !r.status.Cancelled && len(page.Targets) > 0 {
+	// A cancel that came while the children were starting: every child
+	// this run will ever start has started, so all of them get the cancel.
+	if r.cancelled(ctx) {
+		return r.cancelDeliveries(ctx)
+	}
+	if !page.Done && len(page.Targets) > 0 {
 		next := r.in
 		next.After = page.Targets[len(page.Targets)-1].SubscriptionID
 		next.Started = r.status.Deliveries
@@ -110,6 +126,27 @@ func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
 	}
 	r.status.Done = true
 	return EventResult{Deliveries: r.status.Deliveries, Cancelled: r.status.Cancelled}, nil
+}
+
+// cancelDeliveries signals cancel to every unfinished delivery of the event
+// and marks cancelled the pending ones this fan-out will never start. It
+// runs only once the fan-out has stopped, so that no child can start after
+// it has looked.
+func (r *eventRun) cancelDeliveries(ctx workflow.Context) (EventResult, error) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		// One signal per unfinished delivery: thousands take a while.
+		StartToCloseTimeout: 10 * time.Minute,
+		Summary:             "cancel unfinished deliveries of " + r.in.EventID,
+	})
+	var res activities.CancelDeliveriesResult
+	err := workflow.ExecuteActivity(actx, activities.CancelDeliveriesName, activities.CancelDeliveriesInput{
+		EventID: r.in.EventID, Signal: SignalCancel,
+	}).Get(ctx, &res)
+	if err != nil {
+		return EventResult{}, err
+	}
+	r.status.Done = true
+	return EventResult{Deliveries: r.status.Deliveries, Cancelled: true, CancelledDeliveries: res.Cancelled}, nil
 }
 
 func (r *eventRun) cancelled(ctx workflow.Context) bool {
@@ -126,13 +163,8 @@ func (r *eventRun) startDelivery(ctx workflow.Context, t activities.Target) work
 		WorkflowID:            ids.DeliveryWorkflow(deliveryID),
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		StaticSummary:         fmt.Sprintf("deliver %s %s to %s", r.in.EventType, r.in.EventID, t.URL),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			AttrEventType.ValueSet(r.in.EventType),
-			AttrEventID.ValueSet(r.in.EventID),
-			AttrSubscriptionID.ValueSet(t.SubscriptionID),
-			AttrStatus.ValueSet(StatusDelivering),
-		),
+		StaticSummary:         DeliverySummary(r.in.EventType, r.in.EventID, t.URL),
+		TypedSearchAttributes: DeliverySearchAttributes(r.in.EventType, r.in.EventID, t.SubscriptionID, StatusDelivering),
 	})
 	return workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflowName, DeliveryInput{
 		DeliveryID:      deliveryID,

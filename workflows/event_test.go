@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -86,4 +87,49 @@ func TestEventContinuesAsNewAfterAFullBatch(t *testing.T) {
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	require.Equal(t, fmt.Sprintf("sub_%05d", workflows.FanOutBatch-1), next.After)
 	require.Equal(t, workflows.FanOutBatch, next.Started)
+}
+
+// A cancel that reaches the fan-out while it is looking up subscribers
+// stops it before any child starts, even on a full page that would
+// otherwise continue as new; then every unfinished delivery of the event
+// (those of earlier runs too) is cancelled.
+func TestEventCancelledDuringFanOutStartsNothingMoreAndCancelsItsDeliveries(t *testing.T) {
+	env := newEnv(t)
+	release := make(chan struct{})
+	env.OnActivity(activities.FindTargetsName, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.FindTargetsInput) (activities.FindTargetsResult, error) {
+			<-release
+			return activities.FindTargetsResult{Targets: targets(workflows.FanOutBatch, 0)}, nil
+		}).Once()
+	env.OnActivity(activities.CancelDeliveriesName, mock.Anything,
+		activities.CancelDeliveriesInput{EventID: "evt_1", Signal: workflows.SignalCancel}).
+		Return(activities.CancelDeliveriesResult{Cancelled: 7}, nil).Once()
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.SignalCancel, nil)
+		close(release)
+	}, 50*time.Millisecond)
+
+	env.ExecuteWorkflow(workflows.EventWorkflowName, workflows.EventInput{EventID: "evt_1", EventType: "order.created", Started: 1000})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError(), "a cancelled fan-out does not continue as new")
+	var res workflows.EventResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, workflows.EventResult{Deliveries: 1000, Cancelled: true, CancelledDeliveries: 7}, res)
+	env.AssertExpectations(t)
+}
+
+// The API signals a fan-out that is still running; one that already got
+// the cancel in its first task looks nothing up.
+func TestEventCancelledBeforeItsFirstLookupFindsNoTargets(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(activities.CancelDeliveriesName, mock.Anything, mock.Anything).
+		Return(activities.CancelDeliveriesResult{}, nil).Once()
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalCancel, nil) }, 0)
+	env.ExecuteWorkflow(workflows.EventWorkflowName, workflows.EventInput{EventID: "evt_1", EventType: "order.created"})
+	require.NoError(t, env.GetWorkflowError())
+	var res workflows.EventResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.True(t, res.Cancelled)
+	require.Zero(t, res.Deliveries)
+	env.AssertExpectations(t)
 }

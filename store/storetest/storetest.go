@@ -834,6 +834,29 @@ func exerciseAttempts(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Equal(t, []int{2, 3}, attemptNumbers(log), "the late attempt is still logged")
 	})
 
+	t.Run("CancelledStaysCancelled", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		require.NoError(t, s.AddDeliveries(t.Context(), []store.Delivery{newDelivery("dlv_1", "evt_1", "sub_1")}))
+		require.NoError(t, s.RecordAttempt(t.Context(), newAttempt("dlv_1", 1), store.DeliveryRetrying, t0.Add(time.Minute)))
+		require.NoError(t, s.SetDeliveryStatus(t.Context(), "dlv_1", store.DeliveryCancelled, time.Time{}))
+
+		// An attempt that was still running when the cancel came reports,
+		// and so does a workflow that gave up on it: neither undoes it.
+		require.NoError(t, s.RecordAttempt(t.Context(), newAttempt("dlv_1", 2), store.DeliveryRetrying, t0.Add(time.Hour)))
+		require.NoError(t, s.RecordAttempt(t.Context(), newAttempt("dlv_1", 3), store.DeliverySucceeded, time.Time{}))
+		require.NoError(t, s.SetDeliveryStatus(t.Context(), "dlv_1", store.DeliveryFailed, t0.Add(time.Hour)))
+
+		d, err := s.GetDelivery(t.Context(), "dlv_1")
+		require.NoError(t, err)
+		require.Equal(t, store.DeliveryCancelled, d.Status)
+		require.True(t, d.NextAttemptAt.IsZero())
+		require.Equal(t, 3, d.Attempts)
+		log, err := s.ListAttempts(t.Context(), "dlv_1")
+		require.NoError(t, err)
+		require.Equal(t, []int{1, 2, 3}, attemptNumbers(log), "the late attempts are still logged")
+	})
+
 	t.Run("LogIsBounded", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)

@@ -1,0 +1,80 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+
+	"github.com/hookflow/hookflow/store"
+)
+
+// CancelDeliveriesInput names the event whose unfinished deliveries are to
+// be cancelled. Signal is the delivery workflows' cancel signal
+// (workflows.SignalCancel); it travels in the input because this package
+// cannot import workflows, which imports it.
+type CancelDeliveriesInput struct {
+	EventID string
+	Signal  string
+}
+
+// CancelDeliveriesResult counts what was cancelled.
+type CancelDeliveriesResult struct {
+	// Cancelled counts the deliveries signalled or marked cancelled.
+	Cancelled int
+}
+
+// CancelDeliveries cancels every unfinished delivery of an event, for the
+// event workflow's cancel signal. The event workflow runs it once its
+// fan-out has stopped; the event is then marked dispatched, since no
+// delivery of it will start any more.
+func (a *Activities) CancelDeliveries(ctx context.Context, in CancelDeliveriesInput) (CancelDeliveriesResult, error) {
+	n, err := CancelUnfinished(ctx, a.Store, activity.GetClient(ctx), in.EventID, in.Signal)
+	if err != nil {
+		return CancelDeliveriesResult{Cancelled: n}, err
+	}
+	if err := a.Store.MarkEventDispatched(ctx, in.EventID); err != nil {
+		return CancelDeliveriesResult{Cancelled: n}, fmt.Errorf("mark %s dispatched: %w", in.EventID, err)
+	}
+	return CancelDeliveriesResult{Cancelled: n}, nil
+}
+
+// CancelUnfinished signals cancel to every delivery of an event that is
+// pending, delivering or retrying, and marks cancelled the pending ones
+// whose workflow does not exist: their fan-out stopped before starting
+// them. Call it only once the event's fan-out has stopped (its workflow has
+// closed, or from that workflow after its last child started), or a
+// delivery about to start could be marked cancelled and then run.
+// Succeeded, failed and cancelled deliveries are left alone.
+func CancelUnfinished(ctx context.Context, st store.Store, c client.Client, eventID, signal string) (int, error) {
+	ds, err := st.ListDeliveries(ctx, eventID)
+	if err != nil {
+		return 0, fmt.Errorf("list deliveries of %s: %w", eventID, err)
+	}
+	n := 0
+	for _, d := range ds {
+		if d.Status != store.DeliveryPending && d.Status != store.DeliveryDelivering && d.Status != store.DeliveryRetrying {
+			continue
+		}
+		err := c.SignalWorkflow(ctx, d.WorkflowID, "", signal, nil)
+		var notFound *serviceerror.NotFound
+		switch {
+		case err == nil:
+			n++
+		case errors.As(err, &notFound) && d.Status == store.DeliveryPending:
+			if err := st.SetDeliveryStatus(ctx, d.ID, store.DeliveryCancelled, time.Time{}); err != nil {
+				return n, fmt.Errorf("mark %s cancelled: %w", d.ID, err)
+			}
+			n++
+		case errors.As(err, &notFound):
+			// It closed meanwhile, on its own terms.
+		default:
+			return n, fmt.Errorf("signal cancel to %s: %w", d.WorkflowID, err)
+		}
+	}
+	return n, nil
+}

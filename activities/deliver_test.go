@@ -1,0 +1,283 @@
+package activities_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/ids"
+	"github.com/hookflow/hookflow/netguard"
+	"github.com/hookflow/hookflow/signing"
+	"github.com/hookflow/hookflow/store"
+)
+
+// fixture is one subscription, one event and its pending delivery in a
+// fresh SQLite store, and the activities that deliver it.
+type fixture struct {
+	store *store.SQL
+	acts  *activities.Activities
+	sub   store.Subscription
+	in    activities.DeliverInput
+	now   time.Time
+}
+
+func newFixture(t *testing.T, url string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "hookflow.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	secret, err := signing.NewSecret()
+	require.NoError(t, err)
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	sub := store.Subscription{
+		ID: "sub_01TEST", URL: url, EventTypes: []string{"order.*"}, Secret: secret,
+		Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
+	}
+	require.NoError(t, st.CreateSubscription(ctx, sub))
+	_, _, err = st.CreateEvent(ctx, store.Event{
+		ID: "evt_1", Type: "order.created", Payload: []byte(`{"id":"evt_1"}`), BodyHash: "h",
+		WorkflowID: "event:evt_1", RunID: "run", CreatedAt: now,
+	})
+	require.NoError(t, err)
+	id := ids.Delivery("evt_1", sub.ID)
+	require.NoError(t, st.AddDeliveries(ctx, []store.Delivery{{
+		ID: id, EventID: "evt_1", SubscriptionID: sub.ID, URL: url, Status: store.DeliveryPending,
+		WorkflowID: ids.DeliveryWorkflow(id), UpdatedAt: now,
+	}}))
+	policy := backoff.Policy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaxInterval: 4 * time.Hour, MaxDuration: 72 * time.Hour}
+	return &fixture{
+		store: st, sub: sub, now: now,
+		acts: &activities.Activities{
+			Store: st, HTTP: netguard.NewHTTPClient(netguard.Policy{AllowPrivate: true}, netguard.ClientOptions{}), UserAgent: "hookflow/test",
+			Defaults: activities.Defaults{Retry: policy, AttemptTimeout: 15 * time.Second},
+			Now:      func() time.Time { return now },
+		},
+		in: activities.DeliverInput{
+			DeliveryID: id, EventID: "evt_1", SubscriptionID: sub.ID,
+			Attempt: 1, RoundAttempt: 1, RoundStart: now, Policy: policy, Timeout: 15 * time.Second,
+		},
+	}
+}
+
+func (f *fixture) delivery(t *testing.T) (store.Delivery, []store.Attempt) {
+	t.Helper()
+	d, err := f.store.GetDelivery(context.Background(), f.in.DeliveryID)
+	require.NoError(t, err)
+	as, err := f.store.ListAttempts(context.Background(), f.in.DeliveryID)
+	require.NoError(t, err)
+	return d, as
+}
+
+func attemptOf(t *testing.T, err error) (activities.AttemptResult, *temporal.ApplicationError) {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	var res activities.AttemptResult
+	require.NoError(t, appErr.Details(&res))
+	return res, appErr
+}
+
+func TestRetryAfterOn429And503IsHonouredAndCapped(t *testing.T) {
+	cases := []struct {
+		name, header string
+		status       int
+		want         time.Duration
+	}{
+		{"429 seconds", "120", http.StatusTooManyRequests, 120 * time.Second},
+		{"503 HTTP date", time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC).Format(http.TimeFormat), http.StatusServiceUnavailable, 30 * time.Minute},
+		{"capped", "9999999", http.StatusTooManyRequests, backoff.MaxRetryAfter},
+		{"shorter than the backoff", "1", http.StatusTooManyRequests, 5 * time.Second},
+		{"ignored on 500", "120", http.StatusInternalServerError, 5 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", tc.header)
+				w.WriteHeader(tc.status)
+			}))
+			t.Cleanup(srv.Close)
+			f := newFixture(t, srv.URL)
+			_, err := f.acts.Deliver(context.Background(), f.in)
+			res, appErr := attemptOf(t, err)
+			require.Equal(t, activities.ErrTypeAttemptFailed, appErr.Type())
+			require.Equal(t, tc.status, res.StatusCode)
+			require.Equal(t, f.now.Add(tc.want), res.NextAttemptAt)
+			d, _ := f.delivery(t)
+			require.Equal(t, store.DeliveryRetrying, d.Status)
+			require.Equal(t, f.now.Add(tc.want), d.NextAttemptAt)
+		})
+	}
+}
+
+func TestGoneEndsTheDeliveryAndPausesTheSubscription(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusGone)
+		_, _ = w.Write([]byte("this endpoint was removed"))
+	}))
+	t.Cleanup(srv.Close)
+	f := newFixture(t, srv.URL)
+	_, err := f.acts.Deliver(context.Background(), f.in)
+	res, appErr := attemptOf(t, err)
+	require.Equal(t, activities.ErrTypeSubscriptionGone, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+	require.Equal(t, http.StatusGone, res.StatusCode)
+	d, as := f.delivery(t)
+	require.Equal(t, store.DeliveryFailed, d.Status)
+	require.Len(t, as, 1)
+	require.Equal(t, "this endpoint was removed", as[0].ResponseExcerpt)
+	sub, err := f.store.GetSubscription(context.Background(), f.sub.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.SubscriptionPaused, sub.Status)
+}
+
+func TestTheAttemptLogKeepsTheFirstKiBOfTheAnswer(t *testing.T) {
+	body := strings.Repeat("é", 3000) // 2 bytes each: the cut must not split one
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	f := newFixture(t, srv.URL)
+	_, err := f.acts.Deliver(context.Background(), f.in)
+	res, _ := attemptOf(t, err)
+	require.Equal(t, strings.Repeat("é", activities.ExcerptSize/2), res.ResponseExcerpt)
+	_, as := f.delivery(t)
+	require.Len(t, as, 1)
+	require.Equal(t, http.StatusBadRequest, as[0].StatusCode)
+	require.Equal(t, res.ResponseExcerpt, as[0].ResponseExcerpt)
+}
+
+// hangingReceiver never answers; it reports each request whose context
+// ended, that is, whose connection the client dropped.
+type hangingReceiver struct {
+	*httptest.Server
+	arrived, aborted chan struct{}
+}
+
+func newHangingReceiver(t *testing.T) *hangingReceiver {
+	r := &hangingReceiver{arrived: make(chan struct{}), aborted: make(chan struct{})}
+	var once sync.Once
+	r.Server = httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) {
+		// The server notices a dropped connection only once the body is read.
+		_, _ = io.Copy(io.Discard, req.Body)
+		once.Do(func() { close(r.arrived) })
+		select {
+		case <-req.Context().Done():
+			close(r.aborted)
+		case <-time.After(time.Minute):
+		}
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func waitFor(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatal(what)
+	}
+}
+
+// A cancel ends the attempt's context: the request is aborted, the attempt
+// is logged as cancelled, and the activity ends cancelled with the attempt
+// as details.
+func TestCancelAbortsTheRequestInFlightAndLogsIt(t *testing.T) {
+	r := newHangingReceiver(t)
+	f := newFixture(t, r.URL)
+	f.in.Timeout = time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	type outcome struct {
+		res activities.AttemptResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := f.acts.Deliver(ctx, f.in)
+		done <- outcome{res, err}
+	}()
+	waitFor(t, r.arrived, "the request never arrived")
+	cancel()
+	waitFor(t, r.aborted, "the receiver never saw the request aborted")
+	out := <-done
+	var canceled *temporal.CanceledError
+	require.ErrorAs(t, out.err, &canceled)
+	var res activities.AttemptResult
+	require.NoError(t, canceled.Details(&res))
+	require.Equal(t, "cancelled while sending", res.Error)
+	d, as := f.delivery(t)
+	require.Equal(t, store.DeliveryCancelled, d.Status)
+	require.Len(t, as, 1)
+	require.Equal(t, "cancelled while sending", as[0].Error)
+	require.Zero(t, as[0].StatusCode)
+}
+
+// A regular attempt heartbeats while its request is in flight: that
+// heartbeat is what brings a cancel to it.
+func TestARegularAttemptHeartbeatsWhileItsRequestIsInFlight(t *testing.T) {
+	beat := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		waitFor(t, beat, "no heartbeat while the request was in flight")
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	f := newFixture(t, srv.URL)
+
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	activities.Register(env, f.acts)
+	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { once.Do(func() { close(beat) }) })
+	_, err := env.ExecuteActivity(activities.DeliverName, f.in)
+	require.NoError(t, err)
+	d, _ := f.delivery(t)
+	require.Equal(t, store.DeliverySucceeded, d.Status)
+}
+
+// The store keeps a cancel final: an attempt that reports after it (a
+// local attempt is not waited for) cannot move the delivery back.
+func TestACancelledDeliveryStaysCancelled(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	f := newFixture(t, srv.URL)
+	ctx := context.Background()
+	require.NoError(t, f.acts.SetDeliveryStatus(ctx, activities.SetDeliveryStatusInput{DeliveryID: f.in.DeliveryID, Status: store.DeliveryCancelled}))
+	_, err := f.acts.Deliver(ctx, f.in)
+	require.Error(t, err)
+	require.NoError(t, f.acts.SetDeliveryStatus(ctx, activities.SetDeliveryStatusInput{DeliveryID: f.in.DeliveryID, Status: store.DeliveryFailed}))
+	d, as := f.delivery(t)
+	require.Equal(t, store.DeliveryCancelled, d.Status)
+	require.True(t, d.NextAttemptAt.IsZero())
+	require.Len(t, as, 1, "the late attempt is still in the log")
+	require.Equal(t, 1, d.Attempts)
+}
+
+func TestAZeroAttemptLimitKeepsABound(t *testing.T) {
+	zero := 0
+	global := backoff.Policy{InitialInterval: time.Second, BackoffCoefficient: 2, MaxInterval: time.Minute, MaxAttempts: 5}
+	p := activities.ResolvePolicy(global, &store.RetryOverride{MaxAttempts: &zero})
+	require.Equal(t, 5, p.MaxAttempts, "no duration bound and no attempt bound would retry for ever")
+
+	global.MaxDuration = time.Hour
+	p = activities.ResolvePolicy(global, &store.RetryOverride{MaxAttempts: &zero})
+	require.Zero(t, p.MaxAttempts)
+	require.Equal(t, time.Hour, p.MaxDuration)
+}
