@@ -3,7 +3,7 @@ GO ?= go
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: run test lint unit build clean
+.PHONY: run test test-cluster lint unit build clean
 
 run:
 	scripts/run.sh
@@ -15,8 +15,8 @@ test: lint unit
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-	$(GO) vet ./...
-	$(GO) run $(STATICCHECK) ./...
+	$(GO) vet -tags cluster ./...
+	$(GO) run $(STATICCHECK) -tags cluster ./...
 	$(GO) run $(WORKFLOWCHECK) ./...
 
 # Integration tests start their own Temporal dev server (installing the
@@ -24,6 +24,13 @@ lint:
 unit:
 	scripts/ensure-tools.sh
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# The production topology for real: a Temporal server (built from source
+# the first time, about 4 minutes) on the local PostgreSQL, two API and
+# three worker processes, 1,000 deliveries with one worker SIGKILLed. See
+# cluster/cluster_test.go.
+test-cluster:
+	$(GO) test -tags cluster -count=1 -v -timeout 45m ./cluster/
 
 clean:
 	rm -rf bin .hookflow

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookflow/hookflow/backoff"
 	"github.com/hookflow/hookflow/ids"
+	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/store"
 )
 
@@ -45,6 +46,8 @@ type Activities struct {
 	UserAgent string
 	// Now is the clock that stamps signatures; tests may fix it.
 	Now func() time.Time
+	// Metrics counts attempts and ended deliveries; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Registered activity names. Workflows schedule activities by these names,
@@ -155,6 +158,9 @@ type SetDeliveryStatusInput struct {
 func (a *Activities) SetDeliveryStatus(ctx context.Context, in SetDeliveryStatusInput) error {
 	if err := a.Store.SetDeliveryStatus(ctx, in.DeliveryID, in.Status, time.Time{}); err != nil {
 		return fmt.Errorf("set status of %s: %w", in.DeliveryID, err)
+	}
+	if in.Status == store.DeliveryFailed || in.Status == store.DeliveryCancelled {
+		a.ended(ctx, in.DeliveryID, in.Status)
 	}
 	return nil
 }

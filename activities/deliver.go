@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/signing"
 	"github.com/hookflow/hookflow/store"
@@ -95,7 +96,9 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 	if sub.Status == store.SubscriptionPaused {
 		res.Error = "subscription is paused; nothing was sent"
 	} else {
+		start := time.Now()
 		a.post(ctx, in, sub, event.Payload, &res)
+		a.Metrics.Attempt(sub.ID, time.Since(start), res.Error == "" && res.StatusCode >= 200 && res.StatusCode < 300)
 	}
 	// What the receiver sent back goes to the attempt log and into the
 	// workflow history; a receiver that echoes its own secret must not put
@@ -133,6 +136,9 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 	}
 	if err := a.Store.RecordAttempt(ctx, toStoreAttempt(in.DeliveryID, res), status, res.NextAttemptAt); err != nil {
 		return AttemptResult{}, err
+	}
+	if res.GaveUp {
+		a.ended(ctx, in.DeliveryID, status, "attempts", in.Attempt, "error", res.Error, "status_code", res.StatusCode)
 	}
 	return res, temporal.NewApplicationErrorWithOptions(describe(res, logTarget(sub.URL)), ErrTypeAttemptFailed,
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}, Category: temporal.ApplicationErrorCategoryBenign})
@@ -210,6 +216,7 @@ func (a *Activities) finish(ctx context.Context, in DeliverInput, res AttemptRes
 	if err := a.Store.RecordAttempt(ctx, toStoreAttempt(in.DeliveryID, res), status, time.Time{}); err != nil {
 		return AttemptResult{}, err
 	}
+	a.ended(ctx, in.DeliveryID, status, "attempts", in.Attempt, "error", res.Error, "status_code", res.StatusCode)
 	if fail != nil {
 		msg := res.Error
 		if msg == "" {
@@ -290,6 +297,24 @@ func (a *Activities) logAttempt(ctx context.Context, in DeliverInput, target str
 		return
 	}
 	activity.GetLogger(ctx).Debug("attempt done", kv...)
+}
+
+// ended counts a delivery that reached status (succeeded, failed or
+// cancelled, which are also the outcome label's values) and logs it with
+// its ids; the activity logger adds the workflow's (WorkflowID, RunID).
+// kv holds nothing secret: ids, counts, and errors already redacted.
+func (a *Activities) ended(ctx context.Context, deliveryID, status string, kv ...any) {
+	a.Metrics.DeliveryEnded(status)
+	if !activity.IsActivity(ctx) {
+		return
+	}
+	eventID, subscriptionID, _ := ids.ParseDelivery(deliveryID)
+	kv = append([]any{"delivery", deliveryID, "event", eventID, "subscription", subscriptionID, "status", status}, kv...)
+	if status == store.DeliveryFailed {
+		activity.GetLogger(ctx).Warn("delivery failed", kv...)
+		return
+	}
+	activity.GetLogger(ctx).Info("delivery "+status, kv...)
 }
 
 // logTarget is a subscriber URL as logs show it: scheme, host and path.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/testenv"
+	"github.com/hookflow/hookflow/metrics"
 )
 
 var ginParam = regexp.MustCompile(`[:*]([A-Za-z_]+)`)
@@ -21,7 +22,9 @@ func TestOpenAPIDocumentsExactlyTheRoutes(t *testing.T) {
 	require.NoError(t, err)
 	ta := newTestAPI(t, apiOptions{})
 	// Every optional route mounted.
-	router := api.NewRouter(api.Deps{Service: ta.svc, MaxBodyBytes: 1024, Codec: http.NotFoundHandler()})
+	m, err := metrics.New(metrics.Options{MaxSubscriptionLabels: 10})
+	require.NoError(t, err)
+	router := api.NewRouter(api.Deps{Service: ta.svc, MaxBodyBytes: 1024, Codec: http.NotFoundHandler(), Metrics: m})
 
 	var served []string
 	for _, r := range router.Routes() {

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
 
+	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/service"
 )
 
@@ -26,6 +27,9 @@ type Deps struct {
 	// own CORS and bearer authentication, so it sits outside any /v1
 	// middleware: a browser's preflight carries no credentials.
 	Codec http.Handler
+	// Metrics, when set, counts and times every request and is served at
+	// GET /metrics.
+	Metrics *metrics.Metrics
 }
 
 type handlers struct {
@@ -48,7 +52,8 @@ func NewRouter(d Deps) *gin.Engine {
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(h.recoverJSON, h.logErrors)
+	// Metrics first: it sees the status every later handler settles on.
+	r.Use(d.Metrics.GinMiddleware(), h.recoverJSON, h.logErrors)
 	r.NoRoute(func(c *gin.Context) {
 		writeError(c, newError(http.StatusNotFound, CodeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path))
 	})
@@ -59,6 +64,9 @@ func NewRouter(d Deps) *gin.Engine {
 	r.GET("/healthz", h.healthz)
 	r.GET("/readyz", h.readyz)
 	r.GET("/openapi.yaml", serveOpenAPI)
+	if d.Metrics != nil {
+		r.GET("/metrics", gin.WrapH(d.Metrics.Handler()))
+	}
 
 	v1 := r.Group("/v1", h.authenticate)
 	v1.POST("/subscriptions", h.createSubscription)

@@ -24,6 +24,7 @@ import (
 	"github.com/hookflow/hookflow/backoff"
 	"github.com/hookflow/hookflow/codec"
 	"github.com/hookflow/hookflow/config"
+	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/service"
 	"github.com/hookflow/hookflow/store"
@@ -57,6 +58,10 @@ type App struct {
 	// codecHTTP its /v1/codec endpoint.
 	codec     *codec.Codec
 	codecHTTP http.Handler
+	// metrics are served on the API's /metrics and, when
+	// HOOKFLOW_METRICS_ADDR is set, on metricsListener.
+	metrics         *metrics.Metrics
+	metricsListener net.Listener
 }
 
 // New connects to the database and Temporal and prepares the parts mode
@@ -78,6 +83,9 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 		return nil, err
 	}
 	if a.codecHTTP, err = a.codecHandler(); err != nil {
+		return nil, err
+	}
+	if a.metrics, err = metrics.New(metrics.Options{MaxSubscriptionLabels: cfg.MetricsMaxSubscriptions, Logger: logger}); err != nil {
 		return nil, err
 	}
 	sqlStore, err := store.Open(ctx, cfg.DatabaseURL, store.WithSecretBox(box))
@@ -120,8 +128,9 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 	}
 	a.service.Targets = targets // checked when a subscription's URL is set
 	a.service.Log = logger
+	a.service.Metrics = a.metrics
 	a.acts = &activities.Activities{
-		Store: a.store, Defaults: defaults, UserAgent: "hookflow/" + Version,
+		Store: a.store, Defaults: defaults, UserAgent: "hookflow/" + Version, Metrics: a.metrics,
 		// Every connection passes the outbound guard, after DNS; no proxy
 		// from the environment; redirects are answers, never followed.
 		HTTP: netguard.NewHTTPClient(targets, netguard.ClientOptions{MaxIdleConns: 512, MaxIdleConnsPerHost: 64}),
@@ -130,6 +139,12 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 			a.Close()
 			return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		}
+	}
+	if cfg.MetricsAddr != "" {
+		if a.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("HOOKFLOW_METRICS_ADDR: listen on %s: %w", cfg.MetricsAddr, err)
 		}
 	}
 	return a, nil
@@ -145,6 +160,9 @@ func (a *App) temporalOptions() client.Options {
 		HostPort:  a.cfg.TemporalAddress,
 		Namespace: a.cfg.TemporalNamespace,
 		Logger:    log.NewStructuredLogger(a.log),
+		// The SDK's client and worker metrics land in the same registry
+		// as Hookflow's own.
+		MetricsHandler: a.metrics.TemporalHandler(),
 	}
 	if a.codec != nil {
 		dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), a.codec)
@@ -195,6 +213,18 @@ func (a *App) Addr() string {
 	return a.listener.Addr().String()
 }
 
+// MetricsAddr is the address of the HOOKFLOW_METRICS_ADDR listener, or ""
+// without one.
+func (a *App) MetricsAddr() string {
+	if a.metricsListener == nil {
+		return ""
+	}
+	return a.metricsListener.Addr().String()
+}
+
+// Metrics is the process's collectors and registry.
+func (a *App) Metrics() *metrics.Metrics { return a.metrics }
+
 // Temporal is the process's Temporal client.
 func (a *App) Temporal() client.Client { return a.temporal }
 
@@ -222,7 +252,8 @@ func (a *App) Run(ctx context.Context) error {
 		gin.SetMode(gin.ReleaseMode)
 		srv := &http.Server{
 			Handler: api.NewRouter(api.Deps{
-				Service: a.service, MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log, APIKeys: a.cfg.APIKeys, Codec: a.codecHTTP,
+				Service: a.service, MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log, APIKeys: a.cfg.APIKeys,
+				Codec: a.codecHTTP, Metrics: a.metrics,
 			}),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
@@ -240,7 +271,37 @@ func (a *App) Run(ctx context.Context) error {
 			return srv.Shutdown(shutdownCtx)
 		})
 	}
+	if a.metricsListener != nil {
+		a.serveMetrics(ctx, g)
+	} else if a.mode == ModeWorker {
+		a.log.Info("no metrics listener: set HOOKFLOW_METRICS_ADDR to serve this worker's /metrics")
+	}
 	return g.Wait()
+}
+
+// serveMetrics serves /metrics, and /healthz for container health checks,
+// on the HOOKFLOW_METRICS_ADDR listener until ctx ends.
+func (a *App) serveMetrics(ctx context.Context, g *errgroup.Group) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metrics.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.log.Info("metrics listening", "addr", a.MetricsAddr())
+	g.Go(func() error {
+		if err := srv.Serve(a.metricsListener); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	})
 }
 
 // Close releases the connections.
@@ -254,6 +315,12 @@ func (a *App) Close() {
 	if a.listener != nil {
 		_ = a.listener.Close()
 	}
+	if a.metricsListener != nil {
+		_ = a.metricsListener.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = a.metrics.Shutdown(ctx)
 }
 
 // EnsureSearchAttributes registers on the namespace every custom search

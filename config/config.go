@@ -25,6 +25,9 @@
 //	HOOKFLOW_MAX_BODY_BYTES          largest accepted request body [262144]
 //	HOOKFLOW_SECRET_ROTATION_GRACE   how long a rotated-out secret keeps signing beside the new one [24h]
 //	HOOKFLOW_ALLOW_UNKNOWN_EVENT_TYPES  accept events whose type is not registered under /v1/event-types [true]
+//	HOOKFLOW_METRICS_ADDR            extra listener serving /metrics and /healthz, for `hookflow worker` above all [empty: none; the API serves /metrics]
+//	HOOKFLOW_METRICS_MAX_SUBSCRIPTIONS  subscriptions with attempt latency series of their own, per process; the rest share subscription="other" [1000]
+//	HOOKFLOW_LOG_LEVEL               debug, info, warn or error; logs are JSON on stderr [info]
 //
 // Keys are 32 random bytes in base64 (openssl rand -base64 32); SECURITY.md
 // says how to rotate them. Key values never appear in an error message.
@@ -33,6 +36,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -67,6 +71,10 @@ type Config struct {
 	SecretKey           string   `env:"HOOKFLOW_SECRET_KEY"`
 	CodecKeys           string   `env:"HOOKFLOW_CODEC_KEYS"`
 	CodecAllowedOrigins []string `env:"HOOKFLOW_CODEC_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://127.0.0.1:8233,http://localhost:8233"`
+	// Observability: metrics and logs.
+	MetricsAddr             string `env:"HOOKFLOW_METRICS_ADDR"`
+	MetricsMaxSubscriptions int    `env:"HOOKFLOW_METRICS_MAX_SUBSCRIPTIONS" envDefault:"1000"`
+	LogLevel                string `env:"HOOKFLOW_LOG_LEVEL" envDefault:"info"`
 	// TargetResolver resolves subscriber host names for the outbound guard,
 	// at create time and at connect time; nil is the system's resolver. It
 	// is not read from the environment: tests inject one.
@@ -140,8 +148,25 @@ func (c Config) Validate() error {
 	if c.SecretRotationGrace < 0 {
 		errs = append(errs, errors.New("HOOKFLOW_SECRET_ROTATION_GRACE must not be negative"))
 	}
+	if c.MetricsMaxSubscriptions < 0 {
+		errs = append(errs, errors.New("HOOKFLOW_METRICS_MAX_SUBSCRIPTIONS must not be negative"))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("HOOKFLOW_LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel))
+	}
 	errs = append(errs, c.validateSecurity()...)
 	return errors.Join(errs...)
+}
+
+// SlogLevel is HOOKFLOW_LOG_LEVEL as a slog level; info when it does not
+// parse (Validate reports that).
+func (c Config) SlogLevel() slog.Level {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return slog.LevelInfo
+	}
+	return level
 }
 
 func trimEmpty(in []string) []string {

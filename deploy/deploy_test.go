@@ -160,6 +160,14 @@ func TestComposeTopology(t *testing.T) {
 		require.Empty(t, worker.Ports)
 	})
 
+	t.Run("WorkerServesMetricsAndHealth", func(t *testing.T) {
+		// A worker has no API: its /metrics and /healthz are on
+		// HOOKFLOW_METRICS_ADDR, inside the compose network only.
+		worker := services["worker"]
+		require.Equal(t, "0.0.0.0:9090", worker.Environment["HOOKFLOW_METRICS_ADDR"])
+		require.Contains(t, strings.Join(worker.Healthcheck.Test, " "), "127.0.0.1:9090/healthz")
+	})
+
 	t.Run("ImagesArePinned", func(t *testing.T) {
 		for name, s := range services {
 			if s.Build != nil {

@@ -129,6 +129,12 @@ func (s *Service) Publish(ctx context.Context, in NewEvent) (Accepted, error) {
 	if err := s.Store.SetEventRun(ctx, ev.ID, runID); err != nil {
 		return Accepted{}, storeErr(err, "store event run")
 	}
+	if created {
+		// Only the post that stored the event counts it: a concurrent post
+		// of the same event joins the same workflow.
+		s.Metrics.EventAccepted()
+		s.log().Info("event accepted", "event", ev.ID, "type", ev.Type, "workflow_id", ev.WorkflowID, "run_id", runID)
+	}
 	ev.RunID = runID
 	acc := accepted(ev)
 	acc.Replayed = !created

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/store"
 )
@@ -72,6 +73,8 @@ type Service struct {
 	// Log receives what operators should hear of, such as refused
 	// subscriber URLs; nil is slog.Default().
 	Log *slog.Logger
+	// Metrics counts accepted events; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 func (s *Service) log() *slog.Logger {

@@ -41,6 +41,13 @@ export HOOKFLOW_CLUSTER_DB=${HOOKFLOW_CLUSTER_DB:-hookflow_temporal}
 export HOOKFLOW_CLUSTER_VISIBILITY_DB=${HOOKFLOW_CLUSTER_VISIBILITY_DB:-hookflow_temporal_visibility}
 export HOOKFLOW_CLUSTER_DYNAMIC_CONFIG="$root/scripts/cluster/dynamicconfig.yaml"
 
+# Temporal stores membership ports in a PostgreSQL smallint: a server on a
+# port above 32767 dies at start ("out of range for type smallint").
+if [ "$HOOKFLOW_CLUSTER_PORT" -lt 1024 ] || [ "$((HOOKFLOW_CLUSTER_PORT + 9))" -gt 32767 ]; then
+	echo "temporal-cluster: HOOKFLOW_CLUSTER_PORT must be between 1024 and 32758, got $HOOKFLOW_CLUSTER_PORT" >&2
+	exit 2
+fi
+
 cache=${HOOKFLOW_CLUSTER_CACHE:-$root/.hookflow/cluster}
 bin="$cache/bin/$server_version"
 log="$cache/temporal-$HOOKFLOW_CLUSTER_PORT.log"
@@ -99,10 +106,23 @@ trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 trap stop EXIT
 
-# 4. Namespace and search attributes; the script waits for the server.
+# 4. Namespace and search attributes; the script waits for the server, and
+# this one gives up as soon as the server is gone instead of letting it
+# wait out its tries.
 address="127.0.0.1:$HOOKFLOW_CLUSTER_PORT"
 TEMPORAL_ADDRESS="$address" TEMPORAL_CLI="$cli" TEMPORAL_SETUP_TRIES=60 \
-	sh deploy/temporal-setup.sh >>"$log" 2>&1 || {
+	sh deploy/temporal-setup.sh >>"$log" 2>&1 &
+setup=$!
+while kill -0 "$setup" 2>/dev/null && kill -0 "$server" 2>/dev/null; do
+	sleep 0.5
+done
+if ! kill -0 "$server" 2>/dev/null; then
+	kill "$setup" 2>/dev/null || true
+	say "the server exited during setup; the end of $log:"
+	tail -n 20 "$log" >&2
+	exit 1
+fi
+wait "$setup" || {
 	say "setup failed; the end of $log:"
 	tail -n 20 "$log" >&2
 	exit 1
