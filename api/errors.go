@@ -51,9 +51,8 @@ func newError(status int, code, message string, details ...FieldError) *Error {
 // and its text stays in the log.
 func writeError(c *gin.Context, err error) {
 	var (
-		apiErr   *Error
-		invalid  *service.InvalidError
-		fieldErr *service.FieldError
+		apiErr  *Error
+		invalid *service.InvalidError
 	)
 	switch {
 	case errors.As(err, &apiErr):
@@ -62,9 +61,6 @@ func writeError(c *gin.Context, err error) {
 		for _, f := range invalid.Fields {
 			apiErr.Details = append(apiErr.Details, FieldError{Field: f.Field, Rule: f.Rule, Message: f.Message})
 		}
-	case errors.As(err, &fieldErr):
-		apiErr = newError(http.StatusBadRequest, CodeValidationFailed, "the request has invalid fields",
-			FieldError{Field: fieldErr.Field, Message: fieldErr.Message})
 	case errors.Is(err, service.ErrNotFound):
 		apiErr = newError(http.StatusNotFound, CodeNotFound, err.Error())
 	case errors.Is(err, service.ErrConflict):
