@@ -118,8 +118,13 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 	case res.Error == "" && res.StatusCode >= 200 && res.StatusCode < 300:
 		return a.finish(ctx, in, res, store.DeliverySucceeded, nil)
 	case res.StatusCode == http.StatusGone:
-		sub.Status, sub.UpdatedAt = store.SubscriptionPaused, a.now()
-		if err := a.Store.UpdateSubscription(ctx, sub); err != nil && !errors.Is(err, store.ErrNotFound) {
+		// Only the status changes: a PATCH or a secret rotation made
+		// meanwhile must survive.
+		_, err := a.Store.ModifySubscription(ctx, sub.ID, func(s *store.Subscription) error {
+			s.Status, s.UpdatedAt = store.SubscriptionPaused, a.now()
+			return nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return AttemptResult{}, fmt.Errorf("pause subscription %s after 410: %w", sub.ID, err)
 		}
 		return a.finish(ctx, in, res, store.DeliveryFailed, errGone)

@@ -61,6 +61,8 @@ func newValidator() *validator.Validate {
 		_, err := signing.DecodeSecret(s)
 		return strings.HasPrefix(s, signing.SecretPrefix) && err == nil
 	}))
+	registerOptional(v, optional[string]{}, optional[[]string]{}, optional[map[string]string]{},
+		optional[retryRequest]{}, optional[float64]{})
 	return v
 }
 
@@ -94,7 +96,7 @@ func fieldErrors(errs validator.ValidationErrors) []FieldError {
 		if i := strings.IndexByte(field, '.'); i >= 0 {
 			field = field[i+1:]
 		}
-		out = append(out, FieldError{Field: field, Message: msg})
+		out = append(out, FieldError{Field: field, Rule: fe.Tag(), Message: msg})
 	}
 	return out
 }
@@ -143,7 +145,7 @@ func jsonError(err error) *Error {
 	switch {
 	case errors.As(err, &typeErr):
 		return newError(http.StatusBadRequest, CodeValidationFailed, "the request has invalid fields",
-			FieldError{Field: typeErr.Field, Message: "must be a " + typeErr.Type.String()})
+			FieldError{Field: typeErr.Field, Rule: "type", Message: "must be " + jsonTypeName(typeErr.Type)})
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
 		return newError(http.StatusBadRequest, CodeInvalidJSON, "the body is not valid JSON: "+err.Error())
 	case errors.Is(err, io.EOF):
@@ -151,10 +153,18 @@ func jsonError(err error) *Error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return newError(http.StatusBadRequest, CodeValidationFailed, "the request has unknown fields",
-			FieldError{Field: field, Message: "is not a known field"})
+			FieldError{Field: field, Rule: "unknown", Message: "is not a known field"})
 	default:
 		return newError(http.StatusBadRequest, CodeInvalidJSON, "the body is not valid JSON: "+err.Error())
 	}
+}
+
+// bindOptionalJSON is bindJSON for a body that may be left out.
+func (h *handlers) bindOptionalJSON(c *gin.Context, dst any) error {
+	if c.Request.ContentLength == 0 {
+		return nil
+	}
+	return h.bindJSON(c, dst)
 }
 
 // bindQuery reads query parameters into dst and validates them.

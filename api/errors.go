@@ -23,9 +23,11 @@ const (
 	CodeInternal             = "internal"
 )
 
-// FieldError names one bad field, by its JSON name.
+// FieldError names one bad field, by its JSON name, the rule it breaks and,
+// in words, why.
 type FieldError struct {
 	Field   string `json:"field"`
+	Rule    string `json:"rule,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -49,14 +51,16 @@ func newError(status int, code, message string, details ...FieldError) *Error {
 // and its text stays in the log.
 func writeError(c *gin.Context, err error) {
 	var (
-		apiErr   *Error
-		fieldErr *service.FieldError
+		apiErr  *Error
+		invalid *service.InvalidError
 	)
 	switch {
 	case errors.As(err, &apiErr):
-	case errors.As(err, &fieldErr):
-		apiErr = newError(http.StatusBadRequest, CodeValidationFailed, "the request has invalid fields",
-			FieldError{Field: fieldErr.Field, Message: fieldErr.Message})
+	case errors.As(err, &invalid):
+		apiErr = newError(http.StatusBadRequest, CodeValidationFailed, invalid.Message)
+		for _, f := range invalid.Fields {
+			apiErr.Details = append(apiErr.Details, FieldError{Field: f.Field, Rule: f.Rule, Message: f.Message})
+		}
 	case errors.Is(err, service.ErrNotFound):
 		apiErr = newError(http.StatusNotFound, CodeNotFound, err.Error())
 	case errors.Is(err, service.ErrConflict):

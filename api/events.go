@@ -43,19 +43,19 @@ func (h *handlers) postEvent(c *gin.Context) {
 	}
 	if len(req.Data) == 0 || req.Data[0] != '{' {
 		writeError(c, newError(http.StatusBadRequest, CodeValidationFailed, "the request has invalid fields",
-			FieldError{Field: "data", Message: "must be a JSON object"}))
+			FieldError{Field: "data", Rule: "object", Message: "must be a JSON object"}))
 		return
 	}
 	id := req.ID
 	if key := c.GetHeader("Idempotency-Key"); key != "" {
 		if !ids.Valid(key) {
 			writeError(c, newError(http.StatusBadRequest, CodeValidationFailed, "the request has invalid fields",
-				FieldError{Field: "Idempotency-Key", Message: messages["event_id"]}))
+				FieldError{Field: "Idempotency-Key", Rule: "event_id", Message: messages["event_id"]}))
 			return
 		}
 		if id != "" && id != key {
 			writeError(c, newError(http.StatusBadRequest, CodeValidationFailed, "the request has invalid fields",
-				FieldError{Field: "id", Message: "must equal the Idempotency-Key header when both are given"}))
+				FieldError{Field: "id", Rule: "eqfield", Message: "must equal the Idempotency-Key header when both are given"}))
 			return
 		}
 		id = key
@@ -64,6 +64,11 @@ func (h *handlers) postEvent(c *gin.Context) {
 	if err != nil {
 		writeError(c, err)
 		return
+	}
+	if acc.Replayed {
+		// As Stripe does: this answer repeats the one given to an earlier
+		// post of the same event.
+		c.Header("Idempotent-Replayed", "true")
 	}
 	c.JSON(http.StatusAccepted, acc)
 }

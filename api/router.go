@@ -20,6 +20,8 @@ type Deps struct {
 	// MaxBodyBytes caps request bodies; 413 past it.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+	// APIKeys are the bearer tokens /v1 accepts; empty lets every request in.
+	APIKeys []string
 	// Codec, when set, serves the Temporal remote codec protocol under
 	// /v1/codec (POST .../encode, .../decode, OPTIONS preflight). It does its
 	// own CORS and bearer authentication, so it sits outside any /v1
@@ -35,11 +37,16 @@ type handlers struct {
 	validate *validator.Validate
 	maxBody  int64
 	log      *slog.Logger
+	keys     keyring
 }
 
-// NewRouter builds the API's routes.
+// NewRouter builds the API's routes. Health checks, metrics and the OpenAPI
+// document are open; everything under /v1 needs an API key. A route that
+// does its own authentication (and must answer CORS preflight without a
+// key, like a Temporal codec endpoint) is registered on the engine itself,
+// not on the authenticated v1 group.
 func NewRouter(d Deps) *gin.Engine {
-	h := &handlers{svc: d.Service, validate: newValidator(), maxBody: d.MaxBodyBytes, log: d.Logger}
+	h := &handlers{svc: d.Service, validate: newValidator(), maxBody: d.MaxBodyBytes, log: d.Logger, keys: newKeyring(d.APIKeys)}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -56,16 +63,23 @@ func NewRouter(d Deps) *gin.Engine {
 
 	r.GET("/healthz", h.healthz)
 	r.GET("/readyz", h.readyz)
+	r.GET("/openapi.yaml", serveOpenAPI)
 	if d.Metrics != nil {
 		r.GET("/metrics", gin.WrapH(d.Metrics.Handler()))
 	}
 
-	v1 := r.Group("/v1")
+	v1 := r.Group("/v1", h.authenticate)
 	v1.POST("/subscriptions", h.createSubscription)
 	v1.GET("/subscriptions", h.listSubscriptions)
 	v1.GET("/subscriptions/:id", h.getSubscription)
+	v1.PATCH("/subscriptions/:id", h.patchSubscription)
 	v1.DELETE("/subscriptions/:id", h.deleteSubscription)
 	v1.GET("/subscriptions/:id/secret", h.getSubscriptionSecret)
+	v1.POST("/subscriptions/:id/rotate-secret", h.rotateSecret)
+	v1.POST("/event-types", h.createEventType)
+	v1.GET("/event-types", h.listEventTypes)
+	v1.GET("/event-types/:name", h.getEventType)
+	v1.PUT("/event-types/:name", h.putEventType)
 	v1.POST("/events", h.postEvent)
 	v1.GET("/events/:id", h.getEvent)
 	v1.POST("/events/:id/cancel", h.cancelEvent)

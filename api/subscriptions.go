@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -38,8 +39,11 @@ type subscriptionResponse struct {
 	TimeoutSeconds *float64             `json:"timeout_seconds,omitempty"`
 	Status         string               `json:"status"`
 	Secret         string               `json:"secret,omitempty"`
-	CreatedAt      time.Time            `json:"created_at"`
-	UpdatedAt      time.Time            `json:"updated_at"`
+	// PreviousSecretExpiresAt is when the secret a rotation replaced stops
+	// signing; absent when none signs.
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+	CreatedAt               time.Time  `json:"created_at"`
+	UpdatedAt               time.Time  `json:"updated_at"`
 }
 
 func toSubscriptionResponse(s store.Subscription, withSecret bool) subscriptionResponse {
@@ -56,6 +60,10 @@ func toSubscriptionResponse(s store.Subscription, withSecret bool) subscriptionR
 	}
 	if withSecret {
 		r.Secret = s.Secret
+	}
+	if s.PreviousSecret != "" && !s.PreviousSecretExpiresAt.IsZero() {
+		exp := s.PreviousSecretExpiresAt
+		r.PreviousSecretExpiresAt = &exp
 	}
 	return r
 }
@@ -155,4 +163,84 @@ func (h *handlers) deleteSubscription(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// patchSubscriptionRequest is a JSON merge patch of a subscription: absent
+// fields stay as they are, present ones are checked like on create.
+// headers and retry replace the whole value; null removes them (and
+// description, and timeout_seconds, which falls back to the default).
+type patchSubscriptionRequest struct {
+	URL            optional[string]            `json:"url" validate:"omitnil,max=2048,webhook_url"`
+	EventTypes     optional[[]string]          `json:"event_types" validate:"omitnil,min=1,max=100,dive,required,max=256,event_pattern"`
+	Description    optional[string]            `json:"description" validate:"omitnil,max=1024"`
+	Headers        optional[map[string]string] `json:"headers" validate:"omitnil,max=32,dive,keys,required,max=256,endkeys,max=4096"`
+	Retry          optional[retryRequest]      `json:"retry" validate:"omitnil"`
+	TimeoutSeconds optional[float64]           `json:"timeout_seconds" validate:"omitnil,gte=1,lte=60"`
+	Status         optional[string]            `json:"status" validate:"omitnil,oneof=active paused"`
+}
+
+func (h *handlers) patchSubscription(c *gin.Context) {
+	var req patchSubscriptionRequest
+	if err := h.bindJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	var nulls []FieldError
+	for name, null := range map[string]bool{"url": req.URL.Null, "event_types": req.EventTypes.Null, "status": req.Status.Null} {
+		if null {
+			nulls = append(nulls, FieldError{Field: name, Rule: "required", Message: "cannot be removed (null); leave it out to keep it"})
+		}
+	}
+	if len(nulls) > 0 {
+		sort.Slice(nulls, func(i, j int) bool { return nulls[i].Field < nulls[j].Field })
+		writeError(c, newError(http.StatusBadRequest, CodeValidationFailed, "the request has invalid fields", nulls...))
+		return
+	}
+	p := service.SubscriptionPatch{
+		SetHeaders: req.Headers.Set, Headers: req.Headers.Value,
+		SetRetry: req.Retry.Set, SetTimeout: req.TimeoutSeconds.Set,
+	}
+	if req.URL.has() {
+		p.URL = &req.URL.Value
+	}
+	if req.EventTypes.has() {
+		p.EventTypes = req.EventTypes.Value
+	}
+	if req.Description.Set {
+		p.Description = &req.Description.Value
+	}
+	if req.Retry.has() {
+		p.Retry = req.Retry.Value.toStore()
+	}
+	if req.TimeoutSeconds.has() {
+		p.Timeout = seconds(&req.TimeoutSeconds.Value)
+	}
+	if req.Status.has() {
+		p.Status = &req.Status.Value
+	}
+	sub, err := h.svc.UpdateSubscription(c.Request.Context(), c.Param("id"), p)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toSubscriptionResponse(sub, false))
+}
+
+type rotateSecretRequest struct {
+	// Secret is the new secret; empty: generate one.
+	Secret string `json:"secret" validate:"omitempty,webhook_secret"`
+}
+
+func (h *handlers) rotateSecret(c *gin.Context) {
+	var req rotateSecretRequest
+	if err := h.bindOptionalJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	sub, err := h.svc.RotateSecret(c.Request.Context(), c.Param("id"), req.Secret)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toSubscriptionResponse(sub, true))
 }

@@ -125,7 +125,10 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 		AttemptTimeout:  cfg.AttemptTimeout,
 		FailedRetention: cfg.FailedRetention,
 	}
-	a.service = &service.Service{Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Defaults: defaults, SecretGrace: 24 * time.Hour}
+	a.service = &service.Service{
+		Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Defaults: defaults,
+		SecretGrace: cfg.SecretRotationGrace, AllowUnknownEventTypes: cfg.AllowUnknownEventTypes,
+	}
 	a.service.Targets = targets // checked when a subscription's URL is set
 	a.service.Log = logger
 	a.service.Metrics = a.metrics
@@ -253,7 +256,10 @@ func (a *App) Run(ctx context.Context) error {
 	if a.mode != ModeWorker {
 		gin.SetMode(gin.ReleaseMode)
 		srv := &http.Server{
-			Handler:           api.NewRouter(api.Deps{Service: a.service, MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log, Codec: a.codecHTTP, Metrics: a.metrics}),
+			Handler: api.NewRouter(api.Deps{
+				Service: a.service, MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log, APIKeys: a.cfg.APIKeys,
+				Codec: a.codecHTTP, Metrics: a.metrics,
+			}),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		a.log.Info("API listening", "addr", a.Addr())

@@ -109,7 +109,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.ContentLength > h.maxBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large",
+		writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large",
 			"request body exceeds "+strconv.FormatInt(h.maxBytes, 10)+" bytes")
 		return
 	}

@@ -199,7 +199,7 @@ func TestHandlerCapsTheBody(t *testing.T) {
 	big := []byte(`{"payloads":[{"data":"` + strings.Repeat("A", 200) + `"}]}`)
 
 	rec := serve(b.handler, http.MethodPost, "/v1/codec/decode", big, auth)
-	requireAPIError(t, rec, http.StatusRequestEntityTooLarge, "body_too_large")
+	requireAPIError(t, rec, http.StatusRequestEntityTooLarge, "payload_too_large")
 
 	// Without a Content-Length the reader cap still stops it.
 	req := httptest.NewRequest(http.MethodPost, "/v1/codec/decode", io.MultiReader(bytes.NewReader(big)))

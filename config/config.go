@@ -23,6 +23,8 @@
 //	HOOKFLOW_ATTEMPT_TIMEOUT         per-attempt HTTP timeout [15s]
 //	HOOKFLOW_FAILED_RETENTION        how long a failed delivery stays open for a retry signal [168h]
 //	HOOKFLOW_MAX_BODY_BYTES          largest accepted request body [262144]
+//	HOOKFLOW_SECRET_ROTATION_GRACE   how long a rotated-out secret keeps signing beside the new one [24h]
+//	HOOKFLOW_ALLOW_UNKNOWN_EVENT_TYPES  accept events whose type is not registered under /v1/event-types [true]
 //	HOOKFLOW_METRICS_ADDR            extra listener serving /metrics and /healthz, for `hookflow worker` above all [empty: none; the API serves /metrics]
 //	HOOKFLOW_METRICS_MAX_SUBSCRIPTIONS  subscriptions with attempt latency series of their own, per process; the rest share subscription="other" [1000]
 //	HOOKFLOW_LOG_LEVEL               debug, info, warn or error; logs are JSON on stderr [info]
@@ -56,6 +58,12 @@ type Config struct {
 	AttemptTimeout      time.Duration `env:"HOOKFLOW_ATTEMPT_TIMEOUT" envDefault:"15s"`
 	FailedRetention     time.Duration `env:"HOOKFLOW_FAILED_RETENTION" envDefault:"168h"`
 	MaxBodyBytes        int64         `env:"HOOKFLOW_MAX_BODY_BYTES" envDefault:"262144"`
+	// SecretRotationGrace is how long the previous secret of a subscription
+	// keeps signing beside the new one after a rotation.
+	SecretRotationGrace time.Duration `env:"HOOKFLOW_SECRET_ROTATION_GRACE" envDefault:"24h"`
+	// AllowUnknownEventTypes accepts events of types nobody registered; when
+	// false, only registered types are accepted.
+	AllowUnknownEventTypes bool `env:"HOOKFLOW_ALLOW_UNKNOWN_EVENT_TYPES" envDefault:"true"`
 
 	// Outbound guard and encryption (SECURITY.md).
 	AllowedTargetCIDRs  string   `env:"HOOKFLOW_ALLOWED_TARGET_CIDRS"`
@@ -136,6 +144,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("HOOKFLOW_MAX_BODY_BYTES must be positive"))
+	}
+	if c.SecretRotationGrace < 0 {
+		errs = append(errs, errors.New("HOOKFLOW_SECRET_ROTATION_GRACE must not be negative"))
 	}
 	if c.MetricsMaxSubscriptions < 0 {
 		errs = append(errs, errors.New("HOOKFLOW_METRICS_MAX_SUBSCRIPTIONS must not be negative"))

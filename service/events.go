@@ -42,6 +42,9 @@ type Accepted struct {
 	WorkflowID string `json:"workflow_id"`
 	RunID      string `json:"run_id"`
 	Status     string `json:"status"`
+	// Replayed is true when an earlier post of the same event was
+	// answered, and this answer repeats it.
+	Replayed bool `json:"-"`
 }
 
 // envelope is the body every subscriber receives.
@@ -58,8 +61,20 @@ type envelope struct {
 // workflow. Posting it again returns the first answer; another body under
 // the same id is ErrConflict.
 func (s *Service) Publish(ctx context.Context, in NewEvent) (Accepted, error) {
-	if in.ID == "" {
+	clientID := in.ID != ""
+	if !clientID {
 		in.ID = ids.NewEvent()
+	}
+	hash := bodyHash(in.Type, in.Data)
+	if err := s.checkEvent(ctx, in.Type, in.Data); err != nil {
+		// An event accepted before its type's schema changed is still
+		// accepted: its repeat gets the first answer.
+		if ev, gerr := s.Store.GetEvent(ctx, in.ID); clientID && gerr == nil && ev.RunID != "" && ev.BodyHash == hash {
+			acc := accepted(ev)
+			acc.Replayed = true
+			return acc, nil
+		}
+		return Accepted{}, err
 	}
 	now := s.now()
 	payload, err := json.Marshal(envelope{ID: in.ID, Type: in.Type, Timestamp: now.Format(time.RFC3339), Data: in.Data})
@@ -67,7 +82,7 @@ func (s *Service) Publish(ctx context.Context, in NewEvent) (Accepted, error) {
 		return Accepted{}, fmt.Errorf("%w: data: %v", ErrInvalid, err)
 	}
 	ev, created, err := s.Store.CreateEvent(ctx, store.Event{
-		ID: in.ID, Type: in.Type, Payload: payload, BodyHash: bodyHash(in.Type, in.Data),
+		ID: in.ID, Type: in.Type, Payload: payload, BodyHash: hash,
 		WorkflowID: ids.EventWorkflow(in.ID), CreatedAt: now,
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -77,7 +92,9 @@ func (s *Service) Publish(ctx context.Context, in NewEvent) (Accepted, error) {
 		return Accepted{}, storeErr(err, "store event")
 	}
 	if ev.RunID != "" {
-		return accepted(ev), nil
+		acc := accepted(ev)
+		acc.Replayed = true
+		return acc, nil
 	}
 
 	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -119,7 +136,9 @@ func (s *Service) Publish(ctx context.Context, in NewEvent) (Accepted, error) {
 		s.log().Info("event accepted", "event", ev.ID, "type", ev.Type, "workflow_id", ev.WorkflowID, "run_id", runID)
 	}
 	ev.RunID = runID
-	return accepted(ev), nil
+	acc := accepted(ev)
+	acc.Replayed = !created
+	return acc, nil
 }
 
 func accepted(ev store.Event) Accepted {

@@ -28,6 +28,30 @@ var (
 	ErrInvalid     = errors.New("invalid")
 )
 
+// FieldProblem names one input field at fault, by its JSON name (for event
+// data: "data" and the JSON Pointer inside it), the rule it breaks and, in
+// words, why.
+type FieldProblem struct {
+	Field   string
+	Rule    string
+	Message string
+}
+
+// InvalidError is ErrInvalid with the fields at fault.
+type InvalidError struct {
+	Message string
+	Fields  []FieldProblem
+}
+
+func (e *InvalidError) Error() string { return e.Message }
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+func invalid(message string, fields ...FieldProblem) error {
+	return &InvalidError{Message: message, Fields: fields}
+}
+
 // Service holds the dependencies of every operation.
 type Service struct {
 	Store     store.Store
@@ -38,6 +62,11 @@ type Service struct {
 	Now func() time.Time
 	// SecretGrace is how long a rotated-out secret keeps signing.
 	SecretGrace time.Duration
+	// AllowUnknownEventTypes accepts events of types not registered with
+	// CreateEventType; when false they are ErrInvalid.
+	AllowUnknownEventTypes bool
+
+	schemas schemaCache
 	// Targets is the outbound guard subscriber URLs must pass when they
 	// are set; the zero value is the strict policy.
 	Targets netguard.Policy
@@ -55,11 +84,13 @@ func (s *Service) log() *slog.Logger {
 	return slog.Default()
 }
 
+// now is the clock, to the microsecond the store keeps, so that an answer
+// and a later read show the same times.
 func (s *Service) now() time.Time {
 	if s.Now != nil {
-		return s.Now().UTC()
+		return s.Now().UTC().Truncate(time.Microsecond)
 	}
-	return time.Now().UTC()
+	return time.Now().UTC().Truncate(time.Microsecond)
 }
 
 // storeErr maps store errors onto the service's.

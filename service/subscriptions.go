@@ -86,3 +86,87 @@ func (s *Service) ListSubscriptions(ctx context.Context, p store.ListSubscriptio
 func (s *Service) DeleteSubscription(ctx context.Context, id string) error {
 	return storeErr(s.Store.DeleteSubscription(ctx, id), fmt.Sprintf("subscription %s", id))
 }
+
+// SubscriptionPatch changes a subscription. A nil field, or a false Set
+// flag, keeps what is there; Headers and Retry, when set, replace the whole
+// value (nil removes it).
+type SubscriptionPatch struct {
+	URL         *string
+	EventTypes  []string
+	Description *string
+	SetHeaders  bool
+	Headers     map[string]string
+	SetRetry    bool
+	Retry       *store.RetryOverride
+	// SetTimeout with a zero Timeout goes back to the global timeout.
+	SetTimeout bool
+	Timeout    time.Duration
+	// Status is store.SubscriptionActive or store.SubscriptionPaused.
+	Status *string
+}
+
+// UpdateSubscription applies a patch and returns the subscription as it is
+// now. A paused subscription gets no delivery of events posted while it is
+// paused; deliveries already under way keep their retry schedule, and an
+// attempt falling due while it is paused sends nothing and counts as failed.
+func (s *Service) UpdateSubscription(ctx context.Context, id string, p SubscriptionPatch) (store.Subscription, error) {
+	if p.Status != nil && *p.Status != store.SubscriptionActive && *p.Status != store.SubscriptionPaused {
+		return store.Subscription{}, invalid("the request has invalid fields",
+			FieldProblem{Field: "status", Rule: "oneof", Message: "must be one of: active paused"})
+	}
+	if p.URL != nil {
+		if err := s.checkTargetURL(ctx, *p.URL); err != nil {
+			return store.Subscription{}, err
+		}
+	}
+	sub, err := s.Store.ModifySubscription(ctx, id, func(sub *store.Subscription) error {
+		if p.URL != nil {
+			sub.URL = *p.URL
+		}
+		if p.EventTypes != nil {
+			sub.EventTypes = p.EventTypes
+		}
+		if p.Description != nil {
+			sub.Description = *p.Description
+		}
+		if p.SetHeaders {
+			sub.Headers = p.Headers
+		}
+		if p.SetRetry {
+			sub.Retry = p.Retry
+		}
+		if p.SetTimeout {
+			sub.Timeout = p.Timeout
+		}
+		if p.Status != nil {
+			sub.Status = *p.Status
+		}
+		sub.UpdatedAt = s.now()
+		return nil
+	})
+	return sub, storeErr(err, fmt.Sprintf("subscription %s", id))
+}
+
+// RotateSecret gives a subscription a new signing secret (secret, or a
+// generated one when empty). The old secret keeps signing beside the new
+// one for SecretGrace, so receivers see two signatures meanwhile and can
+// switch without dropping a delivery. Rotating again within the grace
+// retires the oldest secret at once.
+func (s *Service) RotateSecret(ctx context.Context, id, secret string) (store.Subscription, error) {
+	if secret == "" {
+		var err error
+		if secret, err = signing.NewSecret(); err != nil {
+			return store.Subscription{}, err
+		}
+	}
+	now := s.now()
+	sub, err := s.Store.ModifySubscription(ctx, id, func(sub *store.Subscription) error {
+		sub.PreviousSecret, sub.PreviousSecretExpiresAt = "", time.Time{}
+		if s.SecretGrace > 0 && sub.Secret != secret {
+			sub.PreviousSecret, sub.PreviousSecretExpiresAt = sub.Secret, now.Add(s.SecretGrace)
+		}
+		sub.Secret, sub.UpdatedAt = secret, now
+		return nil
+	})
+	return sub, storeErr(err, fmt.Sprintf("subscription %s", id))
+}

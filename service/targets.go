@@ -8,18 +8,6 @@ import (
 	"github.com/hookflow/hookflow/netguard"
 )
 
-// FieldError is bad input in one named field (its JSON name), with a
-// sentence for the caller. errors.Is(err, ErrInvalid) holds for it.
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-func (e *FieldError) Error() string { return e.Field + " " + e.Message }
-
-// Is makes a FieldError an ErrInvalid.
-func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
-
 // checkTargetURL refuses a subscriber URL that the outbound guard
 // (Service.Targets) would not let a delivery reach: a wrong shape, http
 // where https is required, or a host that is, or resolves to, an address
@@ -41,10 +29,10 @@ func (s *Service) checkTargetURL(ctx context.Context, raw string) error {
 	case errors.As(err, &blocked):
 		// The reason names a host and an address, never the path or query.
 		s.log().Info("subscriber url refused by the outbound guard", "reason", blocked.Error())
-		return &FieldError{Field: "url", Message: "must not point into Hookflow's own network: " + blocked.Error()}
+		return invalid("the request has invalid fields", FieldProblem{Field: "url", Rule: "target", Message: "must not point into Hookflow's own network: " + blocked.Error()})
 	case errors.Is(err, netguard.ErrInvalidURL):
-		return &FieldError{Field: "url", Message: strings.TrimPrefix(err.Error(), netguard.ErrInvalidURL.Error()+": ")}
+		return invalid("the request has invalid fields", FieldProblem{Field: "url", Rule: "target", Message: strings.TrimPrefix(err.Error(), netguard.ErrInvalidURL.Error()+": ")})
 	default:
-		return &FieldError{Field: "url", Message: "is not allowed: " + err.Error()}
+		return invalid("the request has invalid fields", FieldProblem{Field: "url", Rule: "target", Message: "is not allowed: " + err.Error()})
 	}
 }

@@ -379,8 +379,17 @@ func (s *SQL) matching(ctx context.Context, eventType, after string, limit int, 
 		WHERE id IN (`+strings.Join(arms, " UNION ")+`)`+status+` ORDER BY id LIMIT ?`, args...)
 }
 
+// querier is what *sql.DB and *sql.Tx share for reading.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 func (s *SQL) querySubscriptions(ctx context.Context, query string, args ...any) ([]Subscription, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	return s.querySubscriptionsOn(ctx, s.db, query, args...)
+}
+
+func (s *SQL) querySubscriptionsOn(ctx context.Context, db querier, query string, args ...any) ([]Subscription, error) {
+	rows, err := db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: query subscriptions: %w", err)
 	}
@@ -416,7 +425,7 @@ func (s *SQL) querySubscriptions(ctx context.Context, query string, args ...any)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return subs, s.loadPatterns(ctx, subs)
+	return subs, s.loadPatterns(ctx, db, subs)
 }
 
 // patternBatch bounds the ids of one event-type query, well below the
@@ -424,7 +433,7 @@ func (s *SQL) querySubscriptions(ctx context.Context, query string, args ...any)
 const patternBatch = 500
 
 // loadPatterns fills in the event types of subs, sorted.
-func (s *SQL) loadPatterns(ctx context.Context, subs []Subscription) error {
+func (s *SQL) loadPatterns(ctx context.Context, db querier, subs []Subscription) error {
 	index := make(map[string]int, len(subs))
 	for i, sub := range subs {
 		index[sub.ID] = i
@@ -435,15 +444,15 @@ func (s *SQL) loadPatterns(ctx context.Context, subs []Subscription) error {
 		for i, sub := range batch {
 			args[i] = sub.ID
 		}
-		if err := s.loadPatternBatch(ctx, subs, index, args); err != nil {
+		if err := s.loadPatternBatch(ctx, db, subs, index, args); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *SQL) loadPatternBatch(ctx context.Context, subs []Subscription, index map[string]int, ids []any) error {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT subscription_id, pattern FROM subscription_event_types
+func (s *SQL) loadPatternBatch(ctx context.Context, db querier, subs []Subscription, index map[string]int, ids []any) error {
+	rows, err := db.QueryContext(ctx, s.q(`SELECT subscription_id, pattern FROM subscription_event_types
 		WHERE subscription_id IN (`+placeholders(len(ids))+`) ORDER BY subscription_id, pattern`), ids...)
 	if err != nil {
 		return fmt.Errorf("store: query event types: %w", err)
@@ -460,6 +469,13 @@ func (s *SQL) loadPatternBatch(ctx context.Context, subs []Subscription, index m
 }
 
 func (s *SQL) UpdateSubscription(ctx context.Context, sub Subscription) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		return s.updateSubscriptionTx(ctx, tx, sub)
+	})
+}
+
+// updateSubscriptionTx writes sub (secrets in plaintext) within tx.
+func (s *SQL) updateSubscriptionTx(ctx context.Context, tx *sql.Tx, sub Subscription) error {
 	sub, err := s.sealSecrets(sub)
 	if err != nil {
 		return err
@@ -468,20 +484,18 @@ func (s *SQL) UpdateSubscription(ctx context.Context, sub Subscription) error {
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE subscriptions SET url = ?, description = ?, secret = ?,
-			previous_secret = ?, previous_secret_expires_at = ?, headers = ?, retry = ?, timeout_ms = ?,
-			status = ?, updated_at = ? WHERE id = ?`),
-			sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
-			headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.UpdatedAt), sub.ID)
-		if err := mustAffect(res, err); err != nil {
-			return fmt.Errorf("store: update subscription %s: %w", sub.ID, err)
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM subscription_event_types WHERE subscription_id = ?`), sub.ID); err != nil {
-			return fmt.Errorf("store: replace event types: %w", err)
-		}
-		return s.insertPatterns(ctx, tx, sub)
-	})
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE subscriptions SET url = ?, description = ?, secret = ?,
+		previous_secret = ?, previous_secret_expires_at = ?, headers = ?, retry = ?, timeout_ms = ?,
+		status = ?, updated_at = ? WHERE id = ?`),
+		sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
+		headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.UpdatedAt), sub.ID)
+	if err := mustAffect(res, err); err != nil {
+		return fmt.Errorf("store: update subscription %s: %w", sub.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM subscription_event_types WHERE subscription_id = ?`), sub.ID); err != nil {
+		return fmt.Errorf("store: replace event types: %w", err)
+	}
+	return s.insertPatterns(ctx, tx, sub)
 }
 
 func (s *SQL) DeleteSubscription(ctx context.Context, id string) error {

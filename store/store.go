@@ -140,6 +140,10 @@ type Store interface {
 	// UpdateSubscription replaces every field of the subscription with
 	// s.ID, event types included, except CreatedAt.
 	UpdateSubscription(ctx context.Context, s Subscription) error
+	// ModifySubscription reads a subscription, lets fn change it and writes
+	// it back in one transaction, so concurrent changes (a PATCH and a
+	// secret rotation) never undo each other. It returns what it wrote.
+	ModifySubscription(ctx context.Context, id string, fn SubscriptionModifier) (Subscription, error)
 	DeleteSubscription(ctx context.Context, id string) error
 	// MatchSubscriptions returns up to limit active subscriptions whose
 	// event types match eventType, with ids greater than after, by id.
@@ -177,6 +181,8 @@ type Store interface {
 	// ListDeliveries returns the deliveries of an event, by id.
 	ListDeliveries(ctx context.Context, eventID string) ([]Delivery, error)
 
+	EventTypeStore
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -205,4 +211,37 @@ func Matches(pattern, eventType string) bool {
 	}
 	prefix, ok := strings.CutSuffix(pattern, "*")
 	return ok && strings.HasSuffix(prefix, ".") && strings.HasPrefix(eventType, prefix)
+}
+
+// EventType is a registered event type. Schema, when not empty, is a JSON
+// Schema (draft 2020-12 unless it says otherwise) for the data of events of
+// this type.
+type EventType struct {
+	Name        string
+	Description string
+	Schema      []byte
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// ListEventTypesParams selects a page of event types.
+type ListEventTypesParams struct {
+	// After is the cursor: the last name of the previous page.
+	After string
+	Limit int
+}
+
+// SubscriptionModifier changes a subscription in place; an error aborts the
+// change.
+type SubscriptionModifier func(s *Subscription) error
+
+// EventTypeStore keeps the registered event types.
+type EventTypeStore interface {
+	// CreateEventType stores t; an event type of that name is ErrConflict.
+	CreateEventType(ctx context.Context, t EventType) error
+	// PutEventType creates or replaces t and reports whether it created it.
+	// CreatedAt of an existing type is kept.
+	PutEventType(ctx context.Context, t EventType) (EventType, bool, error)
+	GetEventType(ctx context.Context, name string) (EventType, error)
+	ListEventTypes(ctx context.Context, p ListEventTypesParams) ([]EventType, error)
 }

@@ -11,7 +11,8 @@ import (
 // Do sends a JSON request to the API and decodes the answer into out
 // (when not nil); it returns the status code. Headers come in name, value
 // pairs. Every subscriber secret in the request or the answer is
-// remembered for SeenSecrets.
+// remembered for SeenSecrets. Every answer is checked against the OpenAPI
+// document: an undocumented route, status or shape fails the test.
 func (h *Hookflow) Do(t testing.TB, method, path string, body any, out any, headers ...string) int {
 	t.Helper()
 	var rd io.Reader
@@ -43,6 +44,7 @@ func (h *Hookflow) Do(t testing.TB, method, path string, body any, out any, head
 		t.Fatalf("read answer: %v", err)
 	}
 	rememberSecrets(raw)
+	CheckResponse(t, req, resp.StatusCode, resp.Header, raw)
 	if out != nil && len(raw) > 0 {
 		if err := json.Unmarshal(raw, out); err != nil {
 			t.Fatalf("decode answer %q: %v", raw, err)

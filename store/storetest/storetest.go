@@ -47,6 +47,14 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Parallel()
 		exerciseConcurrency(t, newStore)
 	})
+	t.Run("EventTypes", func(t *testing.T) {
+		t.Parallel()
+		exerciseEventTypes(t, newStore)
+	})
+	t.Run("ModifySubscription", func(t *testing.T) {
+		t.Parallel()
+		exerciseModifySubscription(t, newStore)
+	})
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
 		require.NoError(t, newStore(t).Ping(t.Context()))

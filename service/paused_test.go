@@ -1,0 +1,70 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/ids"
+	"github.com/hookflow/hookflow/internal/testenv"
+	"github.com/hookflow/hookflow/netguard"
+	"github.com/hookflow/hookflow/service"
+	"github.com/hookflow/hookflow/store"
+)
+
+// A delivery under way when its subscription is paused sends nothing while
+// it stays paused: the attempt is logged as failed and the next one is
+// scheduled by the retry policy; once resumed, the next attempt goes out.
+func TestAttemptsWhilePausedSendNothingAndKeepTheSchedule(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "h.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	svc := &service.Service{Store: st, Targets: netguard.Policy{AllowPrivate: true}, Now: func() time.Time { return now }}
+	acts := &activities.Activities{Store: st, HTTP: http.DefaultClient, Now: func() time.Time { return now },
+		Defaults: activities.Defaults{AttemptTimeout: 10 * time.Second}}
+	recv := testenv.NewReceiver(t)
+	sub, err := svc.CreateSubscription(ctx, service.NewSubscription{URL: recv.URL, EventTypes: []string{"*"}})
+	require.NoError(t, err)
+
+	_, _, err = st.CreateEvent(ctx, store.Event{ID: "e1", Type: "a.b", Payload: []byte(`{}`), BodyHash: "h", WorkflowID: "event:e1", CreatedAt: now})
+	require.NoError(t, err)
+	did := ids.Delivery("e1", sub.ID)
+	require.NoError(t, st.AddDeliveries(ctx, []store.Delivery{{ID: did, EventID: "e1", SubscriptionID: sub.ID, URL: recv.URL,
+		Status: store.DeliveryPending, WorkflowID: ids.DeliveryWorkflow(did), UpdatedAt: now}}))
+	paused := store.SubscriptionPaused
+	_, err = svc.UpdateSubscription(ctx, sub.ID, service.SubscriptionPatch{Status: &paused})
+	require.NoError(t, err)
+
+	in := activities.DeliverInput{DeliveryID: did, EventID: "e1", SubscriptionID: sub.ID, Attempt: 1, RoundAttempt: 1, RoundStart: now,
+		Policy: backoff.Policy{InitialInterval: time.Minute, BackoffCoefficient: 2, MaxInterval: time.Hour, MaxDuration: 24 * time.Hour}}
+	res, err := acts.Deliver(ctx, in)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.Equal(t, activities.ErrTypeAttemptFailed, appErr.Type())
+	require.Contains(t, res.Error, "paused")
+	require.False(t, res.GaveUp)
+	require.Equal(t, now.Add(time.Minute), res.NextAttemptAt, "the retry schedule goes on")
+	require.Zero(t, recv.Count(), "nothing is sent while paused")
+	d, err := st.GetDelivery(ctx, did)
+	require.NoError(t, err)
+	require.Equal(t, store.DeliveryRetrying, d.Status)
+
+	active := store.SubscriptionActive
+	_, err = svc.UpdateSubscription(ctx, sub.ID, service.SubscriptionPatch{Status: &active})
+	require.NoError(t, err)
+	in.Attempt, in.RoundAttempt = 2, 2
+	res, err = acts.Deliver(ctx, in)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, 1, recv.Count(), "resumed, the next attempt goes out")
+}
