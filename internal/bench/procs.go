@@ -7,21 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"go.temporal.io/api/operatorservice/v1"
-	"go.temporal.io/sdk/client"
-
 	"github.com/hookflow/hookflow/internal/testenv"
-	"github.com/hookflow/hookflow/workflows"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat; it
@@ -71,121 +65,6 @@ func readProc(pid int) (procStat, error) {
 		}
 	}
 	return st, nil
-}
-
-// freePort asks the kernel for a free TCP port on loopback.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// devServer is a Temporal dev server the bench started, with the settings
-// `make run` and the tests use (testenv.DevServerArgs).
-type devServer struct {
-	cmd        *exec.Cmd
-	address    string
-	metricsURL string
-	done       chan error
-}
-
-func startDevServer(ctx context.Context, dir string, extra []string) (*devServer, error) {
-	cli, err := testenv.TemporalCLI()
-	if err != nil {
-		return nil, err
-	}
-	var ports [3]int
-	for i := range ports {
-		if ports[i], err = freePort(); err != nil {
-			return nil, err
-		}
-	}
-	args := []string{"server", "start-dev", "--headless",
-		"--ip", "127.0.0.1", "--port", strconv.Itoa(ports[0]),
-		"--http-port", strconv.Itoa(ports[1]), "--metrics-port", strconv.Itoa(ports[2]),
-		"--db-filename", filepath.Join(dir, "temporal.db"),
-		"--log-level", "warn",
-	}
-	for _, key := range workflows.SearchAttributes {
-		args = append(args, "--search-attribute", key.GetName()+"=Keyword")
-	}
-	args = append(args, testenv.DevServerArgs...)
-	args = append(args, extra...)
-	logFile, err := os.Create(filepath.Join(dir, "temporal.log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(cli, args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
-		return nil, fmt.Errorf("start dev server: %w", err)
-	}
-	s := &devServer{
-		cmd:        cmd,
-		address:    fmt.Sprintf("127.0.0.1:%d", ports[0]),
-		metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[2]),
-		done:       make(chan error, 1),
-	}
-	go func() {
-		s.done <- cmd.Wait()
-		_ = logFile.Close()
-	}()
-	if err := waitTemporal(ctx, s.address, "default", s.done); err != nil {
-		s.stop()
-		return nil, fmt.Errorf("%w (log: %s)", err, logFile.Name())
-	}
-	return s, nil
-}
-
-func (s *devServer) pid() int { return s.cmd.Process.Pid }
-
-func (s *devServer) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-// waitTemporal waits until the frontend answers and Hookflow's search
-// attributes are registered.
-func waitTemporal(ctx context.Context, address, namespace string, exited <-chan error) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	var last error
-	for {
-		c, err := client.DialContext(ctx, client.Options{HostPort: address, Namespace: namespace, Logger: quiet})
-		if err == nil {
-			var attrs *operatorservice.ListSearchAttributesResponse
-			attrs, err = c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
-			if err == nil {
-				for _, key := range workflows.SearchAttributes {
-					if _, ok := attrs.GetCustomAttributes()[key.GetName()]; !ok {
-						err = fmt.Errorf("search attribute %s not registered yet", key.GetName())
-					}
-				}
-			}
-			c.Close()
-			if err == nil {
-				return nil
-			}
-		}
-		last = err
-		select {
-		case err := <-exited:
-			return fmt.Errorf("the dev server exited: %v", err)
-		case <-ctx.Done():
-			return fmt.Errorf("the dev server did not get ready: %v", last)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }
 
 // serverMetrics are counters of the Temporal server that say how much work
@@ -304,7 +183,7 @@ type hookflowProc struct {
 }
 
 func startHookflow(ctx context.Context, bin string, env []string, logPath string) (*hookflowProc, error) {
-	port, err := freePort()
+	port, err := testenv.FreePort()
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookflow/hookflow/ids"
+	"github.com/hookflow/hookflow/internal/testenv"
 	"github.com/hookflow/hookflow/signing"
 	"github.com/hookflow/hookflow/store"
 )
@@ -54,14 +55,14 @@ func (b *bench) run(ctx context.Context, sc Scenario) (res Result) {
 	}
 
 	address := b.opts.TemporalAddress
-	var tp *devServer
+	var tp *testenv.DevServerProcess
 	if address == "" {
 		b.progress("  starting the Temporal dev server")
-		if tp, err = startDevServer(ctx, dir, b.opts.DevServerArgs); err != nil {
+		if tp, err = testenv.StartDevServerProcess(ctx, dir, b.opts.DevServerArgs...); err != nil {
 			return fail(err)
 		}
-		defer tp.stop()
-		address = tp.address
+		defer func() { _ = tp.Stop() }()
+		address = tp.Address
 	}
 	tc, err := client.DialContext(ctx, client.Options{HostPort: address, Namespace: b.opts.Namespace, Logger: quiet})
 	if err != nil {
@@ -164,7 +165,7 @@ type snapshot struct {
 	metrics                  serverMetrics
 }
 
-func (b *bench) snapshot(ctx context.Context, hf *hookflowProc, tp *devServer) (snapshot, error) {
+func (b *bench) snapshot(ctx context.Context, hf *hookflowProc, tp *testenv.DevServerProcess) (snapshot, error) {
 	var s snapshot
 	var err error
 	if s.hookflow, err = readProc(hf.pid()); err != nil {
@@ -174,10 +175,10 @@ func (b *bench) snapshot(ctx context.Context, hf *hookflowProc, tp *devServer) (
 		return s, err
 	}
 	if tp != nil {
-		if s.temporal, err = readProc(tp.pid()); err != nil {
+		if s.temporal, err = readProc(tp.Pid()); err != nil {
 			return s, fmt.Errorf("read the dev server's /proc: %w", err)
 		}
-		if s.metrics, err = scrapeMetrics(ctx, tp.metricsURL); err != nil {
+		if s.metrics, err = scrapeMetrics(ctx, tp.MetricsURL); err != nil {
 			return s, fmt.Errorf("read the dev server's metrics: %w", err)
 		}
 	}

@@ -12,51 +12,66 @@ import (
 	"syscall"
 	"time"
 
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookflow/hookflow/workflows"
 )
 
-// DevServerProcess is a Temporal dev server the test can stop and start
-// again on the same port with the same state file, as an outage of the
-// Temporal service looks to Hookflow. StartTemporal's server, shared by a
-// package's tests, is not for stopping.
+// DevServerProcess is a Temporal dev server in a process of its own, with
+// the settings `make run` uses. A test can stop it and start it again on the
+// same ports with the same state file, as an outage of the Temporal service
+// looks to Hookflow; the bench reads its CPU (Pid) and its metrics
+// (MetricsURL). StartTemporal's server, shared by a package's tests, is not
+// for stopping.
 type DevServerProcess struct {
 	// Address is the frontend's host:port; it stays the same across restarts.
 	Address string
-	cli     string
-	args    []string
-	logFile string
-	cmd     *exec.Cmd
-	done    chan error
+	// MetricsURL is the server's Prometheus endpoint.
+	MetricsURL string
+	cli        string
+	args       []string
+	logFile    string
+	cmd        *exec.Cmd
+	done       chan error
 }
 
-// StartDevServerProcess starts a dev server on a free port that keeps its
-// state in dir, with Hookflow's search attributes. Stop it with Stop.
-func StartDevServerProcess(ctx context.Context, dir string) (*DevServerProcess, error) {
+// StartDevServerProcess starts a dev server on free ports that keeps its
+// state in dir, with Hookflow's search attributes and DevServerArgs, then
+// extra. Stop it with Stop.
+func StartDevServerProcess(ctx context.Context, dir string, extra ...string) (*DevServerProcess, error) {
 	cli, err := TemporalCLI()
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+	var ports [3]int // frontend, HTTP API, metrics
+	for i := range ports {
+		if ports[i], err = FreePort(); err != nil {
+			return nil, err
+		}
 	}
 	p := &DevServerProcess{
-		Address: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		cli:     cli,
-		logFile: filepath.Join(dir, "temporal.log"),
-		args: []string{"server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
-			"--db-filename", filepath.Join(dir, "temporal.db"), "--log-level", "error"},
+		Address:    net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])),
+		MetricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[2]),
+		cli:        cli,
+		logFile:    filepath.Join(dir, "temporal.log"),
+		args: []string{"server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", strconv.Itoa(ports[0]),
+			"--http-port", strconv.Itoa(ports[1]), "--metrics-port", strconv.Itoa(ports[2]),
+			"--db-filename", filepath.Join(dir, "temporal.db"), "--log-level", "warn"},
 	}
 	for _, key := range workflows.SearchAttributes {
 		p.args = append(p.args, "--search-attribute", key.GetName()+"=Keyword")
 	}
 	p.args = append(p.args, DevServerArgs...)
+	p.args = append(p.args, extra...)
 	return p, p.Start(ctx)
 }
 
-// Start starts the server (again) and waits until it answers.
+// Pid is the server's process id; it changes with every Start.
+func (p *DevServerProcess) Pid() int { return p.cmd.Process.Pid }
+
+// Start starts the server (again) and waits until it answers with
+// Hookflow's search attributes registered.
 func (p *DevServerProcess) Start(ctx context.Context) error {
 	if p.cmd != nil {
 		return errors.New("dev server already running")
@@ -80,14 +95,10 @@ func (p *DevServerProcess) Start(ctx context.Context) error {
 
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	var last error
 	for {
-		c, err := client.DialContext(ctx, client.Options{HostPort: p.Address, Logger: quietLogger()})
-		if err == nil {
-			_, err = c.CheckHealth(ctx, &client.CheckHealthRequest{})
-			c.Close()
-			if err == nil {
-				return nil
-			}
+		if last = p.ready(ctx); last == nil {
+			return nil
 		}
 		select {
 		case err := <-p.done:
@@ -95,10 +106,30 @@ func (p *DevServerProcess) Start(ctx context.Context) error {
 			return fmt.Errorf("dev server exited (log: %s): %v", p.logFile, err)
 		case <-ctx.Done():
 			_ = p.Stop()
-			return fmt.Errorf("dev server on %s did not answer: %w", p.Address, ctx.Err())
+			return fmt.Errorf("dev server on %s did not get ready (log: %s): %v", p.Address, p.logFile, last)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// ready reports whether the frontend answers and every search attribute
+// Hookflow uses is registered on the default namespace.
+func (p *DevServerProcess) ready(ctx context.Context) error {
+	c, err := client.DialContext(ctx, client.Options{HostPort: p.Address, Logger: quietLogger()})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	attrs, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
+	if err != nil {
+		return err
+	}
+	for _, key := range workflows.SearchAttributes {
+		if _, ok := attrs.GetCustomAttributes()[key.GetName()]; !ok {
+			return fmt.Errorf("search attribute %s not registered yet", key.GetName())
+		}
+	}
+	return nil
 }
 
 // Stop stops the server and waits until it has exited.
@@ -117,7 +148,8 @@ func (p *DevServerProcess) Stop() error {
 	return nil
 }
 
-func freePort() (int, error) {
+// FreePort asks the kernel for a free TCP port on loopback.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
