@@ -2,8 +2,6 @@ package storetest
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,60 +54,4 @@ func eventTypeNames(ts []store.EventType) []string {
 		out = append(out, t.Name)
 	}
 	return out
-}
-
-// exerciseModifySubscription checks that concurrent read-modify-writes of
-// one subscription (a PATCH and a secret rotation) never undo each other.
-func exerciseModifySubscription(t *testing.T, newStore func(t *testing.T) store.Store) {
-	s := newStore(t)
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	require.NoError(t, s.CreateSubscription(ctx, store.Subscription{
-		ID: "sub_1", URL: "http://example.com/a", EventTypes: []string{"a.*"}, Secret: "s0",
-		Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
-	}))
-	// Each modification appends to the description; a lost update
-	// would drop a letter.
-	const n = 20
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := s.ModifySubscription(ctx, "sub_1", func(sub *store.Subscription) error {
-				sub.Description += string(rune('a' + i))
-				return nil
-			})
-			require.NoError(t, err)
-		}()
-	}
-	wg.Wait()
-	got, err := s.GetSubscription(ctx, "sub_1")
-	require.NoError(t, err)
-	require.Len(t, got.Description, n)
-
-	out, err := s.ModifySubscription(ctx, "sub_1", func(sub *store.Subscription) error {
-		sub.EventTypes = []string{"b.created", "c.*"}
-		sub.Status = store.SubscriptionPaused
-		return nil
-	})
-	require.NoError(t, err)
-	require.Equal(t, store.SubscriptionPaused, out.Status)
-	got, err = s.GetSubscription(ctx, "sub_1")
-	require.NoError(t, err)
-	require.Equal(t, []string{"b.created", "c.*"}, got.EventTypes)
-	require.Equal(t, store.SubscriptionPaused, got.Status)
-
-	boom := errors.New("boom")
-	_, err = s.ModifySubscription(ctx, "sub_1", func(sub *store.Subscription) error {
-		sub.URL = "http://changed.example.com"
-		return boom
-	})
-	require.ErrorIs(t, err, boom)
-	got, err = s.GetSubscription(ctx, "sub_1")
-	require.NoError(t, err)
-	require.Equal(t, "http://example.com/a", got.URL, "a failed modification changes nothing")
-
-	_, err = s.ModifySubscription(ctx, "sub_missing", func(*store.Subscription) error { return nil })
-	require.ErrorIs(t, err, store.ErrNotFound)
 }
