@@ -6,7 +6,6 @@ package store
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -202,15 +201,6 @@ func MatchPatterns(eventType string) []string {
 		}
 	}
 	return patterns
-}
-
-// Matches reports whether pattern (exact, "*" or "prefix.*") receives eventType.
-func Matches(pattern, eventType string) bool {
-	if pattern == "*" || pattern == eventType {
-		return true
-	}
-	prefix, ok := strings.CutSuffix(pattern, "*")
-	return ok && strings.HasSuffix(prefix, ".") && strings.HasPrefix(eventType, prefix)
 }
 
 // EventType is a registered event type. Schema, when not empty, is a JSON
