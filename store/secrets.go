@@ -70,42 +70,32 @@ func (s *SQL) ResealSecrets(ctx context.Context) (int, error) {
 	}
 	resealed, after := 0, ""
 	for {
-		type row struct{ id, secret, previous string }
-		var batch []row
-		rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, secret, previous_secret FROM subscriptions
-			WHERE id > ? ORDER BY id LIMIT ?`), after, resealBatch)
-		if err != nil {
+		var batch []struct {
+			ID       string `db:"id"`
+			Secret   string `db:"secret"`
+			Previous string `db:"previous_secret"`
+		}
+		if err := selectRows(ctx, s.db, &batch, `SELECT id, secret, previous_secret FROM subscriptions
+			WHERE id > ? ORDER BY id LIMIT ?`, after, resealBatch); err != nil {
 			return resealed, fmt.Errorf("store: read secrets: %w", err)
 		}
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.id, &r.secret, &r.previous); err != nil {
-				_ = rows.Close()
-				return resealed, fmt.Errorf("store: scan secrets: %w", err)
-			}
-			batch = append(batch, r)
-		}
-		if err := rows.Err(); err != nil {
-			return resealed, fmt.Errorf("store: read secrets: %w", err)
-		}
-		_ = rows.Close()
-
 		for _, r := range batch {
-			if !s.box.NeedsReseal(r.secret) && (r.previous == "" || !s.box.NeedsReseal(r.previous)) {
+			if !s.box.NeedsReseal(r.Secret) && (r.Previous == "" || !s.box.NeedsReseal(r.Previous)) {
 				continue
 			}
-			sub := Subscription{ID: r.id, Secret: r.secret, PreviousSecret: r.previous}
+			sub := Subscription{ID: r.ID, Secret: r.Secret, PreviousSecret: r.Previous}
 			if err := s.openSecrets(&sub); err != nil {
 				return resealed, err
 			}
-			if sub, err = s.sealSecrets(sub); err != nil {
+			sealed, err := s.sealSecrets(sub)
+			if err != nil {
 				return resealed, err
 			}
-			res, err := s.db.ExecContext(ctx, s.q(`UPDATE subscriptions SET secret = ?, previous_secret = ?
-				WHERE id = ? AND secret = ? AND previous_secret = ?`),
-				sub.Secret, sub.PreviousSecret, r.id, r.secret, r.previous)
+			res, err := exec(ctx, s.db, `UPDATE subscriptions SET secret = ?, previous_secret = ?
+				WHERE id = ? AND secret = ? AND previous_secret = ?`,
+				sealed.Secret, sealed.PreviousSecret, r.ID, r.Secret, r.Previous)
 			if err != nil {
-				return resealed, fmt.Errorf("store: reseal secrets of %s: %w", r.id, err)
+				return resealed, fmt.Errorf("store: reseal secrets of %s: %w", r.ID, err)
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
 				resealed++
@@ -114,6 +104,6 @@ func (s *SQL) ResealSecrets(ctx context.Context) (int, error) {
 		if len(batch) < resealBatch {
 			return resealed, nil
 		}
-		after = batch[len(batch)-1].id
+		after = batch[len(batch)-1].ID
 	}
 }

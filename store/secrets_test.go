@@ -82,7 +82,7 @@ func newSecret(t *testing.T) string {
 // rawSecrets reads the secret columns as the database holds them.
 func rawSecrets(t *testing.T, s *SQL, id string) (secret, previous string) {
 	t.Helper()
-	require.NoError(t, s.db.QueryRow(s.q(`SELECT secret, previous_secret FROM subscriptions WHERE id = ?`), id).Scan(&secret, &previous))
+	require.NoError(t, s.db.QueryRow(s.db.Rebind(`SELECT secret, previous_secret FROM subscriptions WHERE id = ?`), id).Scan(&secret, &previous))
 	return secret, previous
 }
 
