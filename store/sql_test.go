@@ -17,6 +17,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for creating test schemas
+	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
@@ -230,14 +231,7 @@ func TestMigrationCopiesStatusOfExistingSubscriptions(t *testing.T) {
 			_, err = provider.UpTo(t.Context(), 2)
 			require.NoError(t, err)
 
-			q := func(query string) string {
-				if tc.driver == "pgx" {
-					for i := 1; strings.Contains(query, "?"); i++ {
-						query = strings.Replace(query, "?", fmt.Sprintf("$%d", i), 1)
-					}
-				}
-				return query
-			}
+			q := func(query string) string { return sqlx.Rebind(sqlx.BindType(tc.driver), query) }
 			// The paused one sorts first: were it still taken for active, a
 			// page of one would come back empty and end the caller's paging.
 			for _, sub := range []struct{ id, status string }{{"sub_b_on", "active"}, {"sub_a_off", "paused"}} {
