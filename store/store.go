@@ -181,6 +181,7 @@ type Store interface {
 	ListDeliveries(ctx context.Context, eventID string) ([]Delivery, error)
 
 	EventTypeStore
+	TokenStore
 
 	Ping(ctx context.Context) error
 	Close() error
