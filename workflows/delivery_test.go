@@ -435,3 +435,28 @@ func TestCancellingTheWorkflowEndsTheDeliveryCancelled(t *testing.T) {
 	require.Equal(t, []string{workflows.StatusCancelled}, env.recorded)
 	require.Equal(t, []string{workflows.StatusRetrying, workflows.StatusCancelled}, env.statuses)
 }
+
+// An attempt that never reports (its worker died, the store was down) is
+// decided in the workflow by the same delivery.Decide: it fails, the next
+// one follows the backoff, and when the round gives up the workflow writes
+// "failed" itself, since no attempt did.
+func TestAttemptsThatNeverReportFollowTheSamePolicy(t *testing.T) {
+	env := newDeliveryEnv(t, func(context.Context, activities.DeliverInput, time.Time) (delivery.Attempt, error) {
+		return delivery.Attempt{}, errors.New("store is down")
+	})
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, exhaustingInput())
+
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusFailed, Attempts: 2}, env.result(t))
+	// Each attempt is tried three times by the activity's own retry policy.
+	require.Len(t, env.attempts, 6)
+	require.Equal(t, 2, env.attempts[5].Attempt)
+	require.GreaterOrEqual(t, env.at[3].Sub(env.at[2]), 5*time.Second, "attempt 2 waited for the first backoff")
+	require.Equal(t, []string{workflows.StatusFailed}, env.recorded)
+	require.Equal(t, []string{workflows.StatusRetrying, workflows.StatusFailed}, env.statuses)
+	st := env.query(t)
+	require.Len(t, st.Recent, 2)
+	require.Equal(t, delivery.KindNoReport, st.Recent[0].Kind)
+	require.Contains(t, st.Recent[0].Error, "store is down")
+	require.False(t, st.Recent[0].NextAttemptAt.IsZero())
+	require.True(t, st.Recent[1].GaveUp)
+}
