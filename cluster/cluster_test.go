@@ -480,7 +480,8 @@ func startTemporal(ctx context.Context, t *testing.T, root string, pg *postgres,
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		})
 		defer kill.Stop()
-		_ = <-exited // the exit status of a server stopped on purpose says nothing
+		err := <-exited
+		_ = err // the exit status of a server stopped on purpose says nothing
 		if t.Failed() {
 			t.Logf("the Temporal server's log: %s", logFile)
 		} else {

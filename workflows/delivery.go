@@ -246,8 +246,8 @@ func (r *deliveryRun) deadLetter(ctx workflow.Context) (phase, error) {
 	return phaseDone, nil
 }
 
-// cancelled is the decision that follows a cancel signal.
-var cancelled = delivery.Decision{Outcome: delivery.Cancel, Status: StatusCancelled}
+// cancelDecision is the decision that follows a cancel signal.
+var cancelDecision = delivery.Decision{Outcome: delivery.Cancel, Status: StatusCancelled}
 
 // attempt makes one attempt and returns the decision that followed it, and
 // whether the attempt recorded it in the store itself. The first attempt
@@ -266,7 +266,7 @@ var cancelled = delivery.Decision{Outcome: delivery.Cancel, Status: StatusCancel
 func (r *deliveryRun) attempt(ctx workflow.Context) (delivery.Decision, bool) {
 	// A cancel that is already here wins over a new request.
 	if r.cancelCh.ReceiveAsync(nil) {
-		return cancelled, false
+		return cancelDecision, false
 	}
 	r.state.Attempts++
 	r.state.RoundAttempts++
@@ -337,7 +337,7 @@ func (r *deliveryRun) attempt(ctx workflow.Context) (delivery.Decision, bool) {
 			(errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&res) == nil) {
 			r.remember(res)
 		}
-		return cancelled, false
+		return cancelDecision, false
 	}
 	return r.reported(ctx, in, res, err)
 }

@@ -239,7 +239,8 @@ func (p *hookflowProc) stop() {
 	// stopped on purpose says nothing.
 	kill := time.AfterFunc(30*time.Second, func() { _ = p.cmd.Process.Kill() })
 	defer kill.Stop()
-	_ = <-p.done
+	err := <-p.done
+	_ = err
 }
 
 // tail returns the last n lines of a file, for error messages.

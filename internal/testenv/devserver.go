@@ -141,9 +141,11 @@ func (p *DevServerProcess) Stop() error {
 	_ = p.cmd.Process.Signal(os.Interrupt)
 	// Killed if it does not stop in time; the exit status of a process
 	// stopped on purpose says nothing.
-	kill := time.AfterFunc(20*time.Second, func() { _ = p.cmd.Process.Kill() })
+	proc := p.cmd.Process
+	kill := time.AfterFunc(20*time.Second, func() { _ = proc.Kill() })
 	defer kill.Stop()
-	_ = <-p.done
+	err := <-p.done
+	_ = err
 	return nil
 }
 
