@@ -143,7 +143,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Att
 // next attempt is due), and returns the attempt as the workflow reads it.
 // Deciding here rather than in the workflow keeps one store write and no
 // extra history event per attempt; the workflow trusts the decision it
-// gets back (see README, "One home for the delivery").
+// gets back (README, "Architecture", says why).
 func (a *Activities) report(ctx context.Context, in DeliverInput, target string, res delivery.Attempt) (delivery.Attempt, error) {
 	now := a.now()
 	d := delivery.Decide(in.Policy, delivery.Round{Attempts: in.RoundAttempt, Start: in.RoundStart}, res.Facts(now))
