@@ -2,6 +2,7 @@
 GO ?= go
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
+ERRCHECK      := github.com/kisielk/errcheck@v1.30.0
 
 .PHONY: run test test-cluster lint unit build bench clean
 
@@ -18,6 +19,7 @@ lint:
 	$(GO) vet -tags cluster ./...
 	$(GO) run $(STATICCHECK) -tags cluster ./...
 	$(GO) run $(WORKFLOWCHECK) ./...
+	$(GO) run $(ERRCHECK) -exclude .errcheck-excludes -tags cluster ./...
 
 # Integration tests start their own Temporal dev server (installing the
 # pinned CLI when missing) on free ports.

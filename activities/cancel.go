@@ -10,16 +10,15 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/store"
 )
 
 // CancelDeliveriesInput names the event whose unfinished deliveries are to
-// be cancelled. Signal is the delivery workflows' cancel signal
-// (workflows.SignalCancel); it travels in the input because this package
-// cannot import workflows, which imports it.
+// be cancelled. (Inputs recorded before also carry the signal's name,
+// which is now delivery.SignalCancel; decoding ignores it.)
 type CancelDeliveriesInput struct {
 	EventID string
-	Signal  string
 }
 
 // CancelDeliveriesResult counts what was cancelled.
@@ -33,7 +32,7 @@ type CancelDeliveriesResult struct {
 // fan-out has stopped; the event is then marked dispatched, since no
 // delivery of it will start any more.
 func (a *Activities) CancelDeliveries(ctx context.Context, in CancelDeliveriesInput) (CancelDeliveriesResult, error) {
-	n, err := CancelUnfinished(ctx, a.Store, activity.GetClient(ctx), in.EventID, in.Signal)
+	n, err := CancelUnfinished(ctx, a.Store, activity.GetClient(ctx), in.EventID)
 	if err != nil {
 		return CancelDeliveriesResult{Cancelled: n}, err
 	}
@@ -50,23 +49,23 @@ func (a *Activities) CancelDeliveries(ctx context.Context, in CancelDeliveriesIn
 // closed, or from that workflow after its last child started), or a
 // delivery about to start could be marked cancelled and then run.
 // Succeeded, failed and cancelled deliveries are left alone.
-func CancelUnfinished(ctx context.Context, st store.Store, c client.Client, eventID, signal string) (int, error) {
+func CancelUnfinished(ctx context.Context, st store.Store, c client.Client, eventID string) (int, error) {
 	ds, err := st.ListDeliveries(ctx, eventID)
 	if err != nil {
 		return 0, fmt.Errorf("list deliveries of %s: %w", eventID, err)
 	}
 	n := 0
 	for _, d := range ds {
-		if d.Status != store.DeliveryPending && d.Status != store.DeliveryDelivering && d.Status != store.DeliveryRetrying {
+		if !delivery.Unfinished(d.Status) {
 			continue
 		}
-		err := c.SignalWorkflow(ctx, d.WorkflowID, "", signal, nil)
+		err := c.SignalWorkflow(ctx, d.WorkflowID, "", delivery.SignalCancel, nil)
 		var notFound *serviceerror.NotFound
 		switch {
 		case err == nil:
 			n++
-		case errors.As(err, &notFound) && d.Status == store.DeliveryPending:
-			if err := st.SetDeliveryStatus(ctx, d.ID, store.DeliveryCancelled, time.Time{}); err != nil {
+		case errors.As(err, &notFound) && d.Status == delivery.StatusPending:
+			if err := st.SetDeliveryStatus(ctx, d.ID, delivery.StatusCancelled, time.Time{}); err != nil {
 				return n, fmt.Errorf("mark %s cancelled: %w", d.ID, err)
 			}
 			n++

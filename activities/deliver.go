@@ -3,6 +3,7 @@ package activities
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/signing"
@@ -44,61 +45,70 @@ type DeliverInput struct {
 	// retry signal after the policy gave up starts a new round.
 	RoundAttempt int
 	RoundStart   time.Time
-	Policy       backoff.Policy
+	Policy       delivery.Policy
 	Timeout      time.Duration
 }
 
-// AttemptResult is one line of the attempt log.
-type AttemptResult struct {
-	Attempt    int       `json:"attempt"`
-	StartedAt  time.Time `json:"started_at"`
-	DurationMs int64     `json:"duration_ms"`
-	StatusCode int       `json:"status_code,omitempty"`
-	Error      string    `json:"error,omitempty"`
-	// ResponseExcerpt is the first ExcerptSize bytes of the response body.
-	ResponseExcerpt string `json:"response_excerpt,omitempty"`
-	// RetryAfter is the receiver's Retry-After on 429 and 503.
-	RetryAfter time.Duration `json:"retry_after,omitempty"`
-	// NextAttemptAt is when the next attempt is due after a failure; zero
-	// with GaveUp when the retry policy is exhausted. The activity decides
-	// both from the policy, so the attempt log and the workflow agree.
-	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
-	GaveUp        bool      `json:"gave_up,omitempty"`
+// MarshalJSON shows Timeout as "15s" in the Temporal UI.
+func (in DeliverInput) MarshalJSON() ([]byte, error) {
+	type plain DeliverInput
+	return json.Marshal(struct {
+		plain
+		Timeout delivery.Duration
+	}{plain(in), delivery.Duration(in.Timeout)})
+}
+
+// UnmarshalJSON reads Timeout as "15s" or, as recorded before, nanoseconds.
+func (in *DeliverInput) UnmarshalJSON(b []byte) error {
+	type plain DeliverInput
+	aux := struct {
+		*plain
+		Timeout delivery.Duration
+	}{plain: (*plain)(in)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	in.Timeout = time.Duration(aux.Timeout)
+	return nil
 }
 
 // Deliver makes one attempt: it signs the event's payload with the
-// subscription's secrets, POSTs it, and records the outcome in the attempt
-// log. A non-2xx answer, a timeout or a connection error returns an
-// ErrTypeAttemptFailed error whose details are the AttemptResult; 410 Gone
-// pauses the subscription and returns ErrTypeSubscriptionGone.
+// subscription's secrets, POSTs it, asks delivery.Decide what follows, and
+// records the attempt and that decision in the attempt log in one write.
+// It returns the attempt, with the decision in it, to the workflow: nil
+// error on success; an ErrTypeAttemptFailed error whose details are the
+// attempt when another attempt is due or the round is exhausted; an
+// ErrTypeSubscriptionGone one when the receiver answered 410 Gone (which
+// pauses the subscription) or the subscription was deleted.
 //
 // A regular (not local) attempt heartbeats every second while it runs: the
 // heartbeat is how a cancel reaches it, and then its context ends, the
 // request is aborted, the attempt is logged as cancelled and the activity
-// ends cancelled, with the AttemptResult as the cancellation's details.
-func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResult, error) {
-	if activity.IsActivity(ctx) && !activity.GetInfo(ctx).IsLocalActivity {
+// ends cancelled, with the attempt as the cancellation's details.
+func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Attempt, error) {
+	if !activity.GetInfo(ctx).IsLocalActivity {
 		defer heartbeat(ctx, HeartbeatInterval)()
 	}
 	sub, err := a.Store.GetSubscription(ctx, in.SubscriptionID)
 	if errors.Is(err, store.ErrNotFound) {
-		return a.finish(ctx, in, AttemptResult{Attempt: in.Attempt, StartedAt: a.now(), Error: "subscription was deleted"}, store.DeliveryFailed, errGone)
+		res := delivery.Attempt{Attempt: in.Attempt, StartedAt: a.now(), Kind: delivery.KindSubscriptionDeleted, Error: "subscription was deleted"}
+		return a.report(ctx, in, "", res)
 	}
 	if err != nil {
-		return AttemptResult{}, err
+		return delivery.Attempt{}, fmt.Errorf("load subscription %s: %w", in.SubscriptionID, err)
 	}
 	event, err := a.Store.GetEvent(ctx, in.EventID)
 	if err != nil {
-		return AttemptResult{}, fmt.Errorf("load event %s: %w", in.EventID, err)
+		return delivery.Attempt{}, fmt.Errorf("load event %s: %w", in.EventID, err)
 	}
 
-	res := AttemptResult{Attempt: in.Attempt, StartedAt: a.now()}
+	res := delivery.Attempt{Attempt: in.Attempt, StartedAt: a.now()}
 	if sub.Status == store.SubscriptionPaused {
-		res.Error = "subscription is paused; nothing was sent"
+		res.Kind, res.Error = delivery.KindNotSent, "subscription is paused; nothing was sent"
 	} else {
 		start := time.Now()
 		a.post(ctx, in, sub, event.Payload, &res)
-		a.Metrics.Attempt(sub.ID, time.Since(start), res.Error == "" && res.StatusCode >= 200 && res.StatusCode < 300)
+		a.Metrics.Attempt(sub.ID, time.Since(start), res.Kind == delivery.KindAnswered && res.StatusCode >= 200 && res.StatusCode < 300)
 	}
 	// What the receiver sent back goes to the attempt log and into the
 	// workflow history; a receiver that echoes its own secret must not put
@@ -107,17 +117,14 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 	res.ResponseExcerpt = redactSecrets(res.ResponseExcerpt, sub)
 	a.logAttempt(ctx, in, sub.URL, res)
 	if res.StatusCode == 0 && errors.Is(ctx.Err(), context.Canceled) {
-		return a.cancelled(ctx, in, res)
+		res.Kind = delivery.KindCancelled
+		return a.cancelledInFlight(ctx, in, res)
 	}
 	// What happened is logged even if a cancel arrives from here on: the
 	// request was made and answered.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-
-	switch {
-	case res.Error == "" && res.StatusCode >= 200 && res.StatusCode < 300:
-		return a.finish(ctx, in, res, store.DeliverySucceeded, nil)
-	case res.StatusCode == http.StatusGone:
+	if res.StatusCode == http.StatusGone {
 		// Only the status changes: a PATCH or a secret rotation made
 		// meanwhile must survive.
 		_, err := a.Store.ModifySubscription(ctx, sub.ID, func(s *store.Subscription) error {
@@ -125,26 +132,44 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (AttemptResul
 			return nil
 		})
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return AttemptResult{}, fmt.Errorf("pause subscription %s after 410: %w", sub.ID, err)
+			return delivery.Attempt{}, fmt.Errorf("pause subscription %s after 410: %w", sub.ID, err)
 		}
-		return a.finish(ctx, in, res, store.DeliveryFailed, errGone)
 	}
-	status := store.DeliveryFailed
-	res.GaveUp = true
-	if wait, ok := in.Policy.Next(in.RoundAttempt, in.RoundStart, a.now(), res.RetryAfter); ok {
-		status, res.NextAttemptAt, res.GaveUp = store.DeliveryRetrying, a.now().Add(wait), false
-	}
-	if err := a.Store.RecordAttempt(ctx, toStoreAttempt(in.DeliveryID, res), status, res.NextAttemptAt); err != nil {
-		return AttemptResult{}, err
-	}
-	if res.GaveUp {
-		a.ended(ctx, in.DeliveryID, status, "attempts", in.Attempt, "error", res.Error, "status_code", res.StatusCode)
-	}
-	return res, temporal.NewApplicationErrorWithOptions(describe(res, logTarget(sub.URL)), ErrTypeAttemptFailed,
-		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}, Category: temporal.ApplicationErrorCategoryBenign})
+	return a.report(ctx, in, sub.URL, res)
 }
 
-var errGone = errors.New("gone")
+// report asks delivery.Decide what follows the attempt, records the
+// attempt with the decision in one store write (the status, and when the
+// next attempt is due), and returns the attempt as the workflow reads it.
+// Deciding here rather than in the workflow keeps one store write and no
+// extra history event per attempt; the workflow trusts the decision it
+// gets back (README, "Architecture", says why).
+func (a *Activities) report(ctx context.Context, in DeliverInput, target string, res delivery.Attempt) (delivery.Attempt, error) {
+	now := a.now()
+	d := delivery.Decide(in.Policy, delivery.Round{Attempts: in.RoundAttempt, Start: in.RoundStart}, res.Facts(now))
+	if !d.Final() {
+		d.Apply(&res)
+	}
+	if err := a.Store.RecordAttempt(ctx, toStoreAttempt(in.DeliveryID, res), d.Status, d.NextAttemptAt); err != nil {
+		return delivery.Attempt{}, fmt.Errorf("record attempt %d of %s: %w", in.Attempt, in.DeliveryID, err)
+	}
+	if d.Outcome != delivery.Retry {
+		a.ended(ctx, in.DeliveryID, d.Status, "attempts", in.Attempt, "error", res.Error, "status_code", res.StatusCode)
+	}
+	switch d.Outcome {
+	case delivery.Succeed:
+		return res, nil
+	case delivery.Gone:
+		msg := res.Error
+		if msg == "" {
+			msg = fmt.Sprintf("HTTP %d: the receiver is gone; subscription %s paused", res.StatusCode, in.SubscriptionID)
+		}
+		return res, temporal.NewApplicationErrorWithOptions(msg, ErrTypeSubscriptionGone,
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}})
+	}
+	return res, temporal.NewApplicationErrorWithOptions(describe(res, delivery.DisplayURL(target)), ErrTypeAttemptFailed,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}, Category: temporal.ApplicationErrorCategoryBenign})
+}
 
 // HeartbeatInterval is how often a regular attempt heartbeats, which bounds
 // how long a cancel takes to abort its request. The worker's
@@ -156,26 +181,24 @@ const HeartbeatInterval = time.Second
 // request, which no cancel interrupts.
 const storeTimeout = 15 * time.Second
 
-// cancelled ends an attempt whose delivery was cancelled while it was in
-// flight. A worker shutting down cancels its activities too; that attempt
-// is not logged, since the server runs it again on another worker.
-func (a *Activities) cancelled(ctx context.Context, in DeliverInput, res AttemptResult) (AttemptResult, error) {
+// cancelledInFlight ends an attempt whose delivery was cancelled while it
+// was in flight. A worker shutting down cancels its activities too; that
+// attempt is not logged, since the server runs it again on another worker.
+func (a *Activities) cancelledInFlight(ctx context.Context, in DeliverInput, res delivery.Attempt) (delivery.Attempt, error) {
 	if stopping(ctx) {
 		return res, ctx.Err()
 	}
 	res.Error = "cancelled while sending"
+	d := delivery.Decide(in.Policy, delivery.Round{Attempts: in.RoundAttempt, Start: in.RoundStart}, res.Facts(a.now()))
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	if err := a.Store.RecordAttempt(sctx, toStoreAttempt(in.DeliveryID, res), store.DeliveryCancelled, time.Time{}); err != nil {
+	if err := a.Store.RecordAttempt(sctx, toStoreAttempt(in.DeliveryID, res), d.Status, d.NextAttemptAt); err != nil {
 		activity.GetLogger(ctx).Warn("cannot log a cancelled attempt", "delivery", in.DeliveryID, "err", err)
 	}
 	return res, temporal.NewCanceledError(res)
 }
 
 func stopping(ctx context.Context) bool {
-	if !activity.IsActivity(ctx) {
-		return false
-	}
 	select {
 	case <-activity.GetWorkerStopChannel(ctx):
 		return true
@@ -210,40 +233,26 @@ func heartbeat(ctx context.Context, every time.Duration) (stop func()) {
 	}
 }
 
-// finish records the attempt; with fail set it returns the failure that
-// ends the delivery.
-func (a *Activities) finish(ctx context.Context, in DeliverInput, res AttemptResult, status string, fail error) (AttemptResult, error) {
-	if err := a.Store.RecordAttempt(ctx, toStoreAttempt(in.DeliveryID, res), status, time.Time{}); err != nil {
-		return AttemptResult{}, err
-	}
-	a.ended(ctx, in.DeliveryID, status, "attempts", in.Attempt, "error", res.Error, "status_code", res.StatusCode)
-	if fail != nil {
-		msg := res.Error
-		if msg == "" {
-			msg = fmt.Sprintf("HTTP %d: the receiver is gone; subscription %s paused", res.StatusCode, in.SubscriptionID)
-		}
-		return res, temporal.NewApplicationErrorWithOptions(msg, ErrTypeSubscriptionGone,
-			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}})
-	}
-	return res, nil
-}
-
 // post sends the request and fills res with what came back. Errors of the
 // receiver's making end up in res.Error, never as a Go error.
-func (a *Activities) post(ctx context.Context, in DeliverInput, sub store.Subscription, payload []byte, res *AttemptResult) {
-	ctx, cancel := context.WithTimeout(ctx, cmpOr(in.Timeout, a.Defaults.AttemptTimeout))
+func (a *Activities) post(ctx context.Context, in DeliverInput, sub store.Subscription, payload []byte, res *delivery.Attempt) {
+	timeout := in.Timeout
+	if timeout <= 0 {
+		timeout = a.Defaults.AttemptTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	defer func() { res.DurationMs = time.Since(res.StartedAt).Milliseconds() }()
 
 	now := a.now()
 	sig, err := signing.Sign(sub.SigningSecrets(now), in.EventID, now, payload)
 	if err != nil {
-		res.Error = "cannot sign: " + err.Error()
+		res.Kind, res.Error = delivery.KindNotSent, "cannot sign: "+err.Error()
 		return
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(payload))
 	if err != nil {
-		res.Error = "bad subscription url: " + err.Error()
+		res.Kind, res.Error = delivery.KindNotSent, "bad subscription url: "+err.Error()
 		return
 	}
 	for k, v := range sub.Headers {
@@ -257,14 +266,15 @@ func (a *Activities) post(ctx context.Context, in DeliverInput, sub store.Subscr
 
 	resp, err := a.HTTP.Do(req)
 	if err != nil {
-		res.Error = classify(ctx, err)
+		res.Kind, res.Error = sendFailure(ctx, err)
 		return
 	}
-	defer resp.Body.Close()
-	res.StatusCode = resp.StatusCode
+	defer func() { _ = resp.Body.Close() }()
+	res.Kind, res.StatusCode = delivery.KindAnswered, resp.StatusCode
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseRead))
 	if err != nil && len(body) == 0 {
-		res.Error = "reading response: " + classify(ctx, err)
+		_, msg := sendFailure(ctx, err)
+		res.Kind, res.Error = delivery.KindConnectionFailed, "reading response: "+msg
 	}
 	res.ResponseExcerpt = excerpt(body)
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
@@ -275,24 +285,18 @@ func (a *Activities) post(ctx context.Context, in DeliverInput, sub store.Subscr
 	}
 }
 
-// refusedByGuard starts the error of an attempt the outbound guard stopped.
-const refusedByGuard = "refused by the outbound guard: "
-
 // logAttempt logs one attempt with nothing in it that could be secret: the
 // ids, the target without user info, query string or fragment (a token may
 // sit there), the status, the duration and the error. A connection the
 // outbound guard refused is a warning; every other attempt is debug, since
 // the attempt log in the store keeps them all.
-func (a *Activities) logAttempt(ctx context.Context, in DeliverInput, target string, res AttemptResult) {
-	if !activity.IsActivity(ctx) {
-		return
-	}
+func (a *Activities) logAttempt(ctx context.Context, in DeliverInput, target string, res delivery.Attempt) {
 	kv := []any{"delivery", in.DeliveryID, "event", in.EventID, "subscription", in.SubscriptionID,
-		"attempt", res.Attempt, "target", logTarget(target), "status", res.StatusCode, "duration_ms", res.DurationMs}
+		"attempt", res.Attempt, "target", delivery.DisplayURL(target), "status", res.StatusCode, "duration_ms", res.DurationMs}
 	if res.Error != "" {
 		kv = append(kv, "error", res.Error)
 	}
-	if strings.HasPrefix(res.Error, refusedByGuard) {
+	if res.Kind == delivery.KindRefused {
 		activity.GetLogger(ctx).Warn("outbound guard refused a webhook connection", kv...)
 		return
 	}
@@ -305,34 +309,25 @@ func (a *Activities) logAttempt(ctx context.Context, in DeliverInput, target str
 // kv holds nothing secret: ids, counts, and errors already redacted.
 func (a *Activities) ended(ctx context.Context, deliveryID, status string, kv ...any) {
 	a.Metrics.DeliveryEnded(status)
-	if !activity.IsActivity(ctx) {
-		return
-	}
 	eventID, subscriptionID, _ := ids.ParseDelivery(deliveryID)
 	kv = append([]any{"delivery", deliveryID, "event", eventID, "subscription", subscriptionID, "status", status}, kv...)
-	if status == store.DeliveryFailed {
+	if status == delivery.StatusFailed {
 		activity.GetLogger(ctx).Warn("delivery failed", kv...)
 		return
 	}
 	activity.GetLogger(ctx).Info("delivery "+status, kv...)
 }
 
-// logTarget is a subscriber URL as logs show it: scheme, host and path.
-func logTarget(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable url)"
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-}
-
-func classify(ctx context.Context, err error) string {
+// sendFailure says what kind of failure a request's error is, and in words
+// for the attempt log.
+func sendFailure(ctx context.Context, err error) (delivery.Kind, string) {
+	const refused = "refused by the outbound guard: "
 	var blocked *netguard.BlockedError
 	switch {
 	case errors.As(err, &blocked):
-		return refusedByGuard + blocked.Error() + "; nothing was sent"
+		return delivery.KindRefused, refused + blocked.Error() + "; nothing was sent"
 	case errors.Is(err, netguard.ErrBlocked):
-		return refusedByGuard + err.Error() + "; nothing was sent"
+		return delivery.KindRefused, refused + err.Error() + "; nothing was sent"
 	}
 	// The URL is known; what went wrong with it is the news, and the URL's
 	// query string stays out of the attempt log.
@@ -341,12 +336,12 @@ func classify(ctx context.Context, err error) string {
 		err = urlErr.Err
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return "timed out waiting for the receiver"
+		return delivery.KindTimedOut, "timed out waiting for the receiver"
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
-		return "cancelled while sending"
+		return delivery.KindCancelled, "cancelled while sending"
 	}
-	return err.Error()
+	return delivery.KindConnectionFailed, err.Error()
 }
 
 // redacted replaces a subscription secret found in text from the receiver.
@@ -396,7 +391,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 
 // describe says in words what happened, for the failure message operators
 // read in the Temporal UI.
-func describe(res AttemptResult, url string) string {
+func describe(res delivery.Attempt, url string) string {
 	msg := fmt.Sprintf("attempt %d to %s: ", res.Attempt, url)
 	switch {
 	case res.StatusCode == 0:
@@ -412,7 +407,7 @@ func describe(res AttemptResult, url string) string {
 	return msg + "; next attempt at " + res.NextAttemptAt.UTC().Format(time.RFC3339)
 }
 
-func toStoreAttempt(deliveryID string, r AttemptResult) store.Attempt {
+func toStoreAttempt(deliveryID string, r delivery.Attempt) store.Attempt {
 	return store.Attempt{
 		DeliveryID: deliveryID, Attempt: r.Attempt, StartedAt: r.StartedAt, DurationMs: r.DurationMs,
 		StatusCode: r.StatusCode, Error: r.Error, ResponseExcerpt: r.ResponseExcerpt,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/store"
 )
@@ -18,21 +19,27 @@ func TestClassifyNamesTheGuardAndLeavesTheURLOut(t *testing.T) {
 	blocked := &url.Error{Op: "Post", URL: "http://hooks.example.test/in?token=s3cr3t", Err: &net.OpError{
 		Op: "dial", Net: "tcp", Err: &netguard.BlockedError{Addr: netip.MustParseAddr("169.254.169.254"), Reason: "the cloud metadata address"},
 	}}
-	require.Equal(t, "refused by the outbound guard: 169.254.169.254 is the cloud metadata address; nothing was sent",
-		classify(context.Background(), blocked))
+	kind, msg := sendFailure(context.Background(), blocked)
+	require.Equal(t, "refused by the outbound guard: 169.254.169.254 is the cloud metadata address; nothing was sent", msg)
+	require.Equal(t, delivery.KindRefused, kind)
 
 	refused := &url.Error{Op: "Post", URL: "http://hooks.example.test/in?token=s3cr3t", Err: errors.New("connection refused")}
-	require.Equal(t, "connection refused", classify(context.Background(), refused))
+	kind, msg = sendFailure(context.Background(), refused)
+	require.Equal(t, "connection refused", msg)
+	require.Equal(t, delivery.KindConnectionFailed, kind)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 0)
 	defer cancel()
 	<-ctx.Done()
-	require.Equal(t, "timed out waiting for the receiver", classify(ctx, refused))
-}
+	kind, msg = sendFailure(ctx, refused)
+	require.Equal(t, "timed out waiting for the receiver", msg)
+	require.Equal(t, delivery.KindTimedOut, kind)
 
-func TestLogTargetDropsCredentialsQueryAndFragment(t *testing.T) {
-	require.Equal(t, "https://hooks.example.test:8443/in/x", logTarget("https://user:pw@hooks.example.test:8443/in/x?token=s3cr3t#frag"))
-	require.Equal(t, "(unparsable url)", logTarget("http://[::1"))
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	kind, msg = sendFailure(ctx, refused)
+	require.Equal(t, "cancelled while sending", msg)
+	require.Equal(t, delivery.KindCancelled, kind)
 }
 
 func TestRedactSecretsRemovesBothSecretsInEveryForm(t *testing.T) {

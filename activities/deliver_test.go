@@ -16,9 +16,10 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/hookflow/hookflow/activities"
-	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/signing"
@@ -59,12 +60,12 @@ func newFixture(t *testing.T, url string) *fixture {
 		ID: id, EventID: "evt_1", SubscriptionID: sub.ID, URL: url, Status: store.DeliveryPending,
 		WorkflowID: ids.DeliveryWorkflow(id), UpdatedAt: now,
 	}}))
-	policy := backoff.Policy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaxInterval: 4 * time.Hour, MaxDuration: 72 * time.Hour}
+	policy := delivery.Policy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaxInterval: 4 * time.Hour, MaxDuration: 72 * time.Hour}
 	return &fixture{
 		store: st, sub: sub, now: now,
 		acts: &activities.Activities{
 			Store: st, HTTP: netguard.NewHTTPClient(netguard.Policy{AllowPrivate: true}, netguard.ClientOptions{}), UserAgent: "hookflow/test",
-			Defaults: activities.Defaults{Retry: policy, AttemptTimeout: 15 * time.Second},
+			Defaults: delivery.Defaults{Retry: policy, AttemptTimeout: 15 * time.Second},
 			Now:      func() time.Time { return now },
 		},
 		in: activities.DeliverInput{
@@ -72,6 +73,30 @@ func newFixture(t *testing.T, url string) *fixture {
 			Attempt: 1, RoundAttempt: 1, RoundStart: now, Policy: policy, Timeout: 15 * time.Second,
 		},
 	}
+}
+
+// deliver runs one attempt as the worker runs it: with a real activity
+// context, from the SDK's test activity environment.
+func (f *fixture) deliver(t *testing.T) (delivery.Attempt, error) {
+	t.Helper()
+	return runDeliver(t, newActivityEnv(f.acts), f.in)
+}
+
+func newActivityEnv(acts *activities.Activities) *testsuite.TestActivityEnvironment {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	activities.Register(env, acts)
+	return env
+}
+
+func runDeliver(t *testing.T, env *testsuite.TestActivityEnvironment, in activities.DeliverInput) (delivery.Attempt, error) {
+	t.Helper()
+	v, err := env.ExecuteActivity(activities.DeliverName, in)
+	var res delivery.Attempt
+	if err == nil {
+		require.NoError(t, v.Get(&res))
+	}
+	return res, err
 }
 
 func (f *fixture) delivery(t *testing.T) (store.Delivery, []store.Attempt) {
@@ -83,11 +108,11 @@ func (f *fixture) delivery(t *testing.T) (store.Delivery, []store.Attempt) {
 	return d, as
 }
 
-func attemptOf(t *testing.T, err error) (activities.AttemptResult, *temporal.ApplicationError) {
+func attemptOf(t *testing.T, err error) (delivery.Attempt, *temporal.ApplicationError) {
 	t.Helper()
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
-	var res activities.AttemptResult
+	var res delivery.Attempt
 	require.NoError(t, appErr.Details(&res))
 	return res, appErr
 }
@@ -100,7 +125,7 @@ func TestRetryAfterOn429And503IsHonouredAndCapped(t *testing.T) {
 	}{
 		{"429 seconds", "120", http.StatusTooManyRequests, 120 * time.Second},
 		{"503 HTTP date", time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC).Format(http.TimeFormat), http.StatusServiceUnavailable, 30 * time.Minute},
-		{"capped", "9999999", http.StatusTooManyRequests, backoff.MaxRetryAfter},
+		{"capped", "9999999", http.StatusTooManyRequests, delivery.MaxRetryAfter},
 		{"shorter than the backoff", "1", http.StatusTooManyRequests, 5 * time.Second},
 		{"ignored on 500", "120", http.StatusInternalServerError, 5 * time.Second},
 	}
@@ -112,7 +137,7 @@ func TestRetryAfterOn429And503IsHonouredAndCapped(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			f := newFixture(t, srv.URL)
-			_, err := f.acts.Deliver(context.Background(), f.in)
+			_, err := f.deliver(t)
 			res, appErr := attemptOf(t, err)
 			require.Equal(t, activities.ErrTypeAttemptFailed, appErr.Type())
 			require.Equal(t, tc.status, res.StatusCode)
@@ -131,7 +156,7 @@ func TestGoneEndsTheDeliveryAndPausesTheSubscription(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	f := newFixture(t, srv.URL)
-	_, err := f.acts.Deliver(context.Background(), f.in)
+	_, err := f.deliver(t)
 	res, appErr := attemptOf(t, err)
 	require.Equal(t, activities.ErrTypeSubscriptionGone, appErr.Type())
 	require.True(t, appErr.NonRetryable())
@@ -153,7 +178,7 @@ func TestTheAttemptLogKeepsTheFirstKiBOfTheAnswer(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	f := newFixture(t, srv.URL)
-	_, err := f.acts.Deliver(context.Background(), f.in)
+	_, err := f.deliver(t)
 	res, _ := attemptOf(t, err)
 	require.Equal(t, strings.Repeat("é", activities.ExcerptSize/2), res.ResponseExcerpt)
 	_, as := f.delivery(t)
@@ -202,15 +227,19 @@ func TestCancelAbortsTheRequestInFlightAndLogsIt(t *testing.T) {
 	r := newHangingReceiver(t)
 	f := newFixture(t, r.URL)
 	f.in.Timeout = time.Minute
+	// The worker's background context is the parent of every activity
+	// context: ending it is how this test cancels the attempt.
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env := newActivityEnv(f.acts)
+	env.SetWorkerOptions(worker.Options{BackgroundActivityContext: ctx})
 	type outcome struct {
-		res activities.AttemptResult
 		err error
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := f.acts.Deliver(ctx, f.in)
-		done <- outcome{res, err}
+		_, err := env.ExecuteActivity(activities.DeliverName, f.in)
+		done <- outcome{err}
 	}()
 	waitFor(t, r.arrived, "the request never arrived")
 	cancel()
@@ -218,7 +247,7 @@ func TestCancelAbortsTheRequestInFlightAndLogsIt(t *testing.T) {
 	out := <-done
 	var canceled *temporal.CanceledError
 	require.ErrorAs(t, out.err, &canceled)
-	var res activities.AttemptResult
+	var res delivery.Attempt
 	require.NoError(t, canceled.Details(&res))
 	require.Equal(t, "cancelled while sending", res.Error)
 	d, as := f.delivery(t)
@@ -258,26 +287,18 @@ func TestACancelledDeliveryStaysCancelled(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	f := newFixture(t, srv.URL)
-	ctx := context.Background()
-	require.NoError(t, f.acts.SetDeliveryStatus(ctx, activities.SetDeliveryStatusInput{DeliveryID: f.in.DeliveryID, Status: store.DeliveryCancelled}))
-	_, err := f.acts.Deliver(ctx, f.in)
+	env := newActivityEnv(f.acts)
+	setStatus := func(status string) error {
+		_, err := env.ExecuteActivity(activities.SetDeliveryStatusName, activities.SetDeliveryStatusInput{DeliveryID: f.in.DeliveryID, Status: status})
+		return err
+	}
+	require.NoError(t, setStatus(store.DeliveryCancelled))
+	_, err := runDeliver(t, env, f.in)
 	require.Error(t, err)
-	require.NoError(t, f.acts.SetDeliveryStatus(ctx, activities.SetDeliveryStatusInput{DeliveryID: f.in.DeliveryID, Status: store.DeliveryFailed}))
+	require.NoError(t, setStatus(store.DeliveryFailed))
 	d, as := f.delivery(t)
 	require.Equal(t, store.DeliveryCancelled, d.Status)
 	require.True(t, d.NextAttemptAt.IsZero())
 	require.Len(t, as, 1, "the late attempt is still in the log")
 	require.Equal(t, 1, d.Attempts)
-}
-
-func TestAZeroAttemptLimitKeepsABound(t *testing.T) {
-	zero := 0
-	global := backoff.Policy{InitialInterval: time.Second, BackoffCoefficient: 2, MaxInterval: time.Minute, MaxAttempts: 5}
-	p := activities.ResolvePolicy(global, &store.RetryOverride{MaxAttempts: &zero})
-	require.Equal(t, 5, p.MaxAttempts, "no duration bound and no attempt bound would retry for ever")
-
-	global.MaxDuration = time.Hour
-	p = activities.ResolvePolicy(global, &store.RetryOverride{MaxAttempts: &zero})
-	require.Zero(t, p.MaxAttempts)
-	require.Equal(t, time.Hour, p.MaxDuration)
 }

@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/hookflow/hookflow/activities"
-	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/store"
@@ -57,7 +57,7 @@ func scrape(t *testing.T, m *metrics.Metrics) string {
 	defer srv.Close()
 	resp, err := http.Get(srv.URL)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return string(body)
@@ -98,7 +98,7 @@ func TestDeliverCountsAttemptsAndEndsAndLogsTheIds(t *testing.T) {
 		_, _ = env.ExecuteActivity(activities.DeliverName, activities.DeliverInput{
 			DeliveryID: ids.Delivery("evt_1", sub), EventID: "evt_1", SubscriptionID: sub,
 			Attempt: 1, RoundAttempt: 1, RoundStart: now, Timeout: 5 * time.Second,
-			Policy: backoff.Policy{InitialInterval: time.Second, BackoffCoefficient: 2, MaxInterval: time.Second, MaxAttempts: 1},
+			Policy: delivery.Policy{InitialInterval: time.Second, BackoffCoefficient: 2, MaxInterval: time.Second, MaxAttempts: 1},
 		})
 	}
 	deliver("sub_ok")

@@ -24,11 +24,11 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/api"
-	"github.com/hookflow/hookflow/backoff"
 	"github.com/hookflow/hookflow/codec"
 	"github.com/hookflow/hookflow/config"
 	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/netguard"
+	"github.com/hookflow/hookflow/secretbox"
 	"github.com/hookflow/hookflow/service"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/worker"
@@ -67,22 +67,24 @@ type App struct {
 	metricsListener net.Listener
 }
 
-// New connects to the database and Temporal and prepares the parts mode
-// needs. Close releases them.
+// New connects to the database and Temporal and builds the parts mode
+// needs from cfg: the outbound guard, the secret box and the payload codec
+// first (a bad key fails before any connection), then the store, the
+// Temporal client, the service and the activities. Close releases them.
 func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	targets, err := targetPolicy(cfg)
+	if err != nil {
+		return nil, err
+	}
+	box, err := secretBox(cfg)
+	if err != nil {
+		return nil, err
+	}
 	a := &App{cfg: cfg, mode: mode, log: logger}
-	targets, err := cfg.TargetPolicy()
-	if err != nil {
-		return nil, err
-	}
-	box, err := cfg.SecretBox()
-	if err != nil {
-		return nil, err
-	}
-	if a.codec, err = cfg.Codec(); err != nil {
+	if a.codec, err = payloadCodec(cfg); err != nil {
 		return nil, err
 	}
 	if a.codecHTTP, err = a.codecHandler(); err != nil {
@@ -91,47 +93,25 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 	if a.metrics, err = metrics.New(metrics.Options{MaxSubscriptionLabels: cfg.MetricsMaxSubscriptions, Logger: logger}); err != nil {
 		return nil, err
 	}
-	sqlStore, err := store.Open(ctx, cfg.DatabaseURL, store.WithSecretBox(box))
-	if err != nil {
+	if err := a.openStore(ctx, box); err != nil {
 		return nil, err
-	}
-	a.store = sqlStore
-	if mode != ModeWorker {
-		// Rows stored before the key was set, or under an older key, are
-		// sealed with the current one (see SECURITY.md, rotating keys).
-		n, err := sqlStore.ResealSecrets(ctx)
-		if err != nil {
-			_ = a.store.Close()
-			return nil, err
-		}
-		if n > 0 {
-			logger.Info("sealed stored secrets with the current HOOKFLOW_SECRET_KEY", "subscriptions", n)
-		}
 	}
 	a.temporal, err = client.DialContext(ctx, a.temporalOptions())
 	if err != nil {
-		_ = a.store.Close()
+		a.Close()
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	if err := EnsureSearchAttributes(ctx, a.temporal, cfg.TemporalNamespace); err != nil {
 		a.Close()
 		return nil, err
 	}
-	defaults := activities.Defaults{
-		Retry: backoff.Policy{
-			InitialInterval: cfg.Retry.InitialInterval, BackoffCoefficient: cfg.Retry.BackoffCoefficient,
-			MaxInterval: cfg.Retry.MaxInterval, MaxAttempts: cfg.Retry.MaxAttempts, MaxDuration: cfg.Retry.MaxDuration,
-		},
-		AttemptTimeout:  cfg.AttemptTimeout,
-		FailedRetention: cfg.FailedRetention,
-	}
+	defaults := deliveryDefaults(cfg)
 	a.service = &service.Service{
 		Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Defaults: defaults,
 		SecretGrace: cfg.SecretRotationGrace, AllowUnknownEventTypes: cfg.AllowUnknownEventTypes,
+		Targets: targets, // checked when a subscription's URL is set
+		Log:     logger, Metrics: a.metrics,
 	}
-	a.service.Targets = targets // checked when a subscription's URL is set
-	a.service.Log = logger
-	a.service.Metrics = a.metrics
 	a.acts = &activities.Activities{
 		Store: a.store, Defaults: defaults, UserAgent: "hookflow/" + Version, Metrics: a.metrics,
 		// Every connection passes the outbound guard, after DNS; no proxy
@@ -140,19 +120,51 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 		// so a fan-out to one host reuses them instead of handshaking again.
 		HTTP: netguard.NewHTTPClient(targets, netguard.ClientOptions{MaxIdleConns: 512, MaxIdleConnsPerHost: worker.DeliverySlots}),
 	}
-	if mode != ModeWorker {
-		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-			a.Close()
-			return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
-		}
-	}
-	if cfg.MetricsAddr != "" {
-		if a.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
-			a.Close()
-			return nil, fmt.Errorf("HOOKFLOW_METRICS_ADDR: listen on %s: %w", cfg.MetricsAddr, err)
-		}
+	if err := a.listen(); err != nil {
+		a.Close()
+		return nil, err
 	}
 	return a, nil
+}
+
+// openStore opens the database with box sealing secrets. A process that
+// serves the API also seals with the current key the rows stored before
+// the key was set, or under an older key (see SECURITY.md, rotating keys).
+func (a *App) openStore(ctx context.Context, box *secretbox.Box) error {
+	st, err := store.Open(ctx, a.cfg.DatabaseURL, store.WithSecretBox(box))
+	if err != nil {
+		return err
+	}
+	a.store = st
+	if a.mode == ModeWorker {
+		return nil
+	}
+	n, err := st.ResealSecrets(ctx)
+	if err != nil {
+		a.Close()
+		return err
+	}
+	if n > 0 {
+		a.log.Info("sealed stored secrets with the current HOOKFLOW_SECRET_KEY", "subscriptions", n)
+	}
+	return nil
+}
+
+// listen opens the API's listener (unless the process is a worker only)
+// and the metrics listener when HOOKFLOW_METRICS_ADDR is set.
+func (a *App) listen() error {
+	var err error
+	if a.mode != ModeWorker {
+		if a.listener, err = net.Listen("tcp", a.cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
+		}
+	}
+	if a.cfg.MetricsAddr != "" {
+		if a.metricsListener, err = net.Listen("tcp", a.cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("HOOKFLOW_METRICS_ADDR: listen on %s: %w", a.cfg.MetricsAddr, err)
+		}
+	}
+	return nil
 }
 
 // temporalOptions are the Temporal client's options. With

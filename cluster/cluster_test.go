@@ -361,7 +361,7 @@ func metricValue(addr, series string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -475,13 +475,13 @@ func startTemporal(ctx context.Context, t *testing.T, root string, pg *postgres,
 	logFile := filepath.Join(root, ".hookflow", "cluster", fmt.Sprintf("temporal-%d.log", port))
 	t.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(60 * time.Second):
+		kill := time.AfterFunc(60*time.Second, func() {
 			t.Errorf("Temporal did not stop within 60s of SIGTERM: killing it")
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
+		})
+		defer kill.Stop()
+		err := <-exited
+		_ = err // the exit status of a server stopped on purpose says nothing
 		if t.Failed() {
 			t.Logf("the Temporal server's log: %s", logFile)
 		} else {

@@ -25,7 +25,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/hookflow/hookflow/internal/keyring"
+	"github.com/hookflow/hookflow/keyring"
 )
 
 // Payload metadata the codec writes and reads.

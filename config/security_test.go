@@ -19,18 +19,10 @@ func TestSecuritySettingsAreReadAndChecked(t *testing.T) {
 	cfg, err := config.Load()
 	require.NoError(t, err)
 	require.Equal(t, []string{"https://temporal.example.test"}, cfg.CodecAllowedOrigins)
-
-	p, err := cfg.TargetPolicy()
-	require.NoError(t, err)
-	require.False(t, p.AllowPrivate)
-	require.True(t, p.RequireHTTPS)
-	require.Len(t, p.Allow, 2)
-	box, err := cfg.SecretBox()
-	require.NoError(t, err)
-	require.True(t, box.Enabled())
-	c, err := cfg.Codec()
-	require.NoError(t, err)
-	require.Equal(t, "c2", c.CurrentKeyID())
+	require.Equal(t, "10.1.0.0/16, 192.168.5.5", cfg.AllowedTargetCIDRs)
+	require.True(t, cfg.RequireHTTPS)
+	require.Equal(t, "s1:"+key, cfg.SecretKey)
+	// What app.New builds from them: app/security_test.go.
 }
 
 func TestSecurityDefaultsAreStrictAndUnencrypted(t *testing.T) {
@@ -38,12 +30,9 @@ func TestSecurityDefaultsAreStrictAndUnencrypted(t *testing.T) {
 	require.False(t, cfg.AllowPrivateTargets)
 	require.False(t, cfg.RequireHTTPS)
 	require.Equal(t, []string{"http://127.0.0.1:8233", "http://localhost:8233"}, cfg.CodecAllowedOrigins)
-	c, err := cfg.Codec()
-	require.NoError(t, err)
-	require.Nil(t, c, "no codec without HOOKFLOW_CODEC_KEYS")
-	box, err := cfg.SecretBox()
-	require.NoError(t, err)
-	require.False(t, box.Enabled())
+	require.Empty(t, cfg.CodecKeys)
+	require.Empty(t, cfg.SecretKey)
+	require.NoError(t, cfg.Validate())
 }
 
 func TestBadSecuritySettingsNameTheVariableAndNeverTheKey(t *testing.T) {

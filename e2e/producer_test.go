@@ -46,7 +46,7 @@ func postEvent(h *testenv.Hookflow, key string, body string) rawAnswer {
 	if err != nil {
 		return rawAnswer{req: req, err: err}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	return rawAnswer{req: req, status: resp.StatusCode, header: resp.Header, body: raw, err: err}
 }

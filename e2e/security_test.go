@@ -567,7 +567,7 @@ func TestCodecKeepsPayloadsPrivateInTemporal(t *testing.T) {
 				req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
 				resp, err := http.DefaultClient.Do(req)
 				require.NoError(t, err)
-				resp.Body.Close()
+				_ = resp.Body.Close()
 				return resp
 			}
 			resp := preflight("http://127.0.0.1:8233")
@@ -686,7 +686,7 @@ func TestNoSubscriberSecretReachesAnyHistory(t *testing.T) {
 	// HOOKFLOW_SECRET_KEY is set: the database holds the secrets sealed.
 	db, err := sql.Open("sqlite", strings.TrimPrefix(h.Config.DatabaseURL, "sqlite://"))
 	require.NoError(t, err)
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	for name, sub := range subs {
 		var stored string
 		require.NoError(t, db.QueryRow(`SELECT secret FROM subscriptions WHERE id = ?`, sub.ID).Scan(&stored))

@@ -282,7 +282,7 @@ func decodeEvent(body []byte) (Event, error) {
 	var e Event
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&e); err != nil {
-		return Event{}, fmt.Errorf("%w: %v", ErrMalformedPayload, err)
+		return Event{}, fmt.Errorf("%w: %w", ErrMalformedPayload, err)
 	}
 	if dec.More() {
 		return Event{}, fmt.Errorf("%w: data after the JSON object", ErrMalformedPayload)

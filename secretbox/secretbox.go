@@ -24,7 +24,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hookflow/hookflow/internal/keyring"
+	"github.com/hookflow/hookflow/keyring"
 )
 
 // Prefix starts every sealed value; version is the format after it.

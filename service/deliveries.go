@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/workflows"
 )
@@ -81,7 +82,7 @@ func (s *Service) CancelDelivery(ctx context.Context, id string) (Steered, error
 	if err != nil {
 		return Steered{}, err
 	}
-	run, err := s.signalWithStart(ctx, d, in, workflows.SignalCancel, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+	run, err := s.signalWithStart(ctx, in, workflows.SignalCancel, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
 	var closed *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &closed) {
 		if d.Status == store.DeliveryFailed {
@@ -126,7 +127,7 @@ func (s *Service) RetryDelivery(ctx context.Context, id string) (Steered, error)
 			return Steered{}, err
 		}
 	}
-	run, err := s.signalWithStart(ctx, d, in, workflows.SignalRetry, reuse)
+	run, err := s.signalWithStart(ctx, in, workflows.SignalRetry, reuse)
 	var closed *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &closed) {
 		return Steered{}, fmt.Errorf("delivery %s has just finished: %w", id, ErrConflict)
@@ -156,50 +157,31 @@ func (s *Service) deliveryInput(ctx context.Context, d store.Delivery, forRetry 
 	case forRetry && sub.Status == store.SubscriptionPaused:
 		return workflows.DeliveryInput{}, fmt.Errorf("subscription %s is paused (a receiver that answers 410 Gone pauses it); set it active before retrying: %w", d.SubscriptionID, ErrConflict)
 	}
-	t := s.Defaults.TargetOf(sub)
-	return workflows.DeliveryInput{
-		DeliveryID: d.ID, EventID: ev.ID, EventType: ev.Type, SubscriptionID: d.SubscriptionID, URL: t.URL,
-		Policy: t.Policy, AttemptTimeout: t.AttemptTimeout, FailedRetention: t.FailedRetention,
-	}, nil
+	return workflows.NewDeliveryInput(ev.ID, ev.Type, s.Defaults.Target(sub.ID, sub.URL, sub.Retry, sub.Timeout)), nil
 }
 
-// revivedState is where a new run of a failed delivery starts: failed, with
-// the attempt count and the recent attempts from the log, so that attempt
-// numbers go on where they stopped.
+// revivedState is where a new run of a failed delivery starts (see
+// workflows.RevivedState), from its attempt log.
 func (s *Service) revivedState(ctx context.Context, d store.Delivery) (*workflows.DeliveryState, error) {
 	log, err := s.Store.ListAttempts(ctx, d.ID)
 	if err != nil {
 		return nil, storeErr(err, "attempts of delivery "+d.ID)
 	}
-	state := &workflows.DeliveryState{DeliveryID: d.ID, Status: workflows.StatusFailed, Attempts: d.Attempts, RoundStart: s.now()}
-	if len(log) > workflows.RecentAttempts {
-		log = log[len(log)-workflows.RecentAttempts:]
-	}
-	for _, a := range log {
-		state.Attempts = max(state.Attempts, a.Attempt)
-		state.Recent = append(state.Recent, activities.AttemptResult{
+	attempts := make([]delivery.Attempt, len(log))
+	for i, a := range log {
+		attempts[i] = delivery.Attempt{
 			Attempt: a.Attempt, StartedAt: a.StartedAt, DurationMs: a.DurationMs,
 			StatusCode: a.StatusCode, Error: a.Error, ResponseExcerpt: a.ResponseExcerpt,
-		})
+		}
 	}
-	return state, nil
+	return workflows.RevivedState(d.ID, d.Attempts, attempts, s.now()), nil
 }
 
 // signalWithStart signals the delivery's workflow, starting it with in
 // first when no run is open and reuse allows it.
-func (s *Service) signalWithStart(ctx context.Context, d store.Delivery, in workflows.DeliveryInput, signal string, reuse enumspb.WorkflowIdReusePolicy) (client.WorkflowRun, error) {
-	status := workflows.StatusDelivering
-	if in.State != nil {
-		status = in.State.Status
-	}
-	return s.Temporal.SignalWithStartWorkflow(ctx, d.WorkflowID, signal, nil, client.StartWorkflowOptions{
-		ID:                       d.WorkflowID,
-		TaskQueue:                workflows.DeliveryTaskQueue(s.TaskQueue),
-		WorkflowIDReusePolicy:    reuse,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            workflows.DeliverySummary(in.EventType, in.EventID, in.URL),
-		TypedSearchAttributes:    workflows.DeliverySearchAttributes(in.EventType, in.EventID, in.SubscriptionID, status),
-	}, workflows.DeliveryWorkflowName, in)
+func (s *Service) signalWithStart(ctx context.Context, in workflows.DeliveryInput, signal string, reuse enumspb.WorkflowIdReusePolicy) (client.WorkflowRun, error) {
+	opts := workflows.DeliveryStartOptions(in, s.TaskQueue, reuse)
+	return s.Temporal.SignalWithStartWorkflow(ctx, opts.ID, signal, nil, opts, workflows.DeliveryWorkflowName, in)
 }
 
 // EventCancel is the answer to cancelling an event.
@@ -237,7 +219,7 @@ func (s *Service) CancelEvent(ctx context.Context, id string) (EventCancel, erro
 	case !errors.As(err, &notFound):
 		return EventCancel{}, temporalErr(err, "signal cancel to "+ev.WorkflowID)
 	}
-	res.Cancelled, err = activities.CancelUnfinished(ctx, s.Store, s.Temporal, ev.ID, workflows.SignalCancel)
+	res.Cancelled, err = activities.CancelUnfinished(ctx, s.Store, s.Temporal, ev.ID)
 	switch {
 	case err == nil:
 		return res, nil
@@ -246,6 +228,6 @@ func (s *Service) CancelEvent(ctx context.Context, id string) (EventCancel, erro
 	default:
 		// Deliveries signalled so far stay cancelled; posting again
 		// finishes the job.
-		return EventCancel{}, fmt.Errorf("cancel deliveries of %s: %w: %v", id, ErrUnavailable, err)
+		return EventCancel{}, fmt.Errorf("cancel deliveries of %s: %w: %w", id, ErrUnavailable, err)
 	}
 }

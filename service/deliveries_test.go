@@ -14,8 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/mocks"
 
-	"github.com/hookflow/hookflow/activities"
-	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/service"
 	"github.com/hookflow/hookflow/store"
@@ -52,8 +51,8 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{
 		svc: &service.Service{
 			Store: st, Temporal: tc, TaskQueue: "hookflow",
-			Defaults: activities.Defaults{
-				Retry:          backoff.Policy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaxInterval: 4 * time.Hour, MaxDuration: 72 * time.Hour},
+			Defaults: delivery.Defaults{
+				Retry:          delivery.Policy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaxInterval: 4 * time.Hour, MaxDuration: 72 * time.Hour},
 				AttemptTimeout: 15 * time.Second, FailedRetention: 168 * time.Hour,
 			},
 			Now: func() time.Time { return now },

@@ -79,7 +79,7 @@ func (s *Service) Publish(ctx context.Context, in NewEvent) (Accepted, error) {
 	now := s.now()
 	payload, err := json.Marshal(envelope{ID: in.ID, Type: in.Type, Timestamp: now.Format(time.RFC3339), Data: in.Data})
 	if err != nil {
-		return Accepted{}, fmt.Errorf("%w: data: %v", ErrInvalid, err)
+		return Accepted{}, fmt.Errorf("%w: data: %w", ErrInvalid, err)
 	}
 	ev, created, err := s.Store.CreateEvent(ctx, store.Event{
 		ID: in.ID, Type: in.Type, Payload: payload, BodyHash: hash,

@@ -203,7 +203,7 @@ const schemaURL = "urn:hookflow:event-type-schema"
 func compileSchema(schema []byte) (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
 	if err != nil {
-		return nil, fmt.Errorf("not JSON: %v", err)
+		return nil, fmt.Errorf("not JSON: %w", err)
 	}
 	switch doc.(type) {
 	case map[string]any, bool:

@@ -10,9 +10,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/hookflow/hookflow/activities"
-	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/internal/testenv"
 	"github.com/hookflow/hookflow/netguard"
@@ -31,7 +32,7 @@ func TestAttemptsWhilePausedSendNothingAndKeepTheSchedule(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	svc := &service.Service{Store: st, Targets: netguard.Policy{AllowPrivate: true}, Now: func() time.Time { return now }}
 	acts := &activities.Activities{Store: st, HTTP: http.DefaultClient, Now: func() time.Time { return now },
-		Defaults: activities.Defaults{AttemptTimeout: 10 * time.Second}}
+		Defaults: delivery.Defaults{AttemptTimeout: 10 * time.Second}}
 	recv := testenv.NewReceiver(t)
 	sub, err := svc.CreateSubscription(ctx, service.NewSubscription{URL: recv.URL, EventTypes: []string{"*"}})
 	require.NoError(t, err)
@@ -46,8 +47,8 @@ func TestAttemptsWhilePausedSendNothingAndKeepTheSchedule(t *testing.T) {
 	require.NoError(t, err)
 
 	in := activities.DeliverInput{DeliveryID: did, EventID: "e1", SubscriptionID: sub.ID, Attempt: 1, RoundAttempt: 1, RoundStart: now,
-		Policy: backoff.Policy{InitialInterval: time.Minute, BackoffCoefficient: 2, MaxInterval: time.Hour, MaxDuration: 24 * time.Hour}}
-	res, err := acts.Deliver(ctx, in)
+		Policy: delivery.Policy{InitialInterval: time.Minute, BackoffCoefficient: 2, MaxInterval: time.Hour, MaxDuration: 24 * time.Hour}}
+	res, err := runDeliver(t, acts, in)
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr))
 	require.Equal(t, activities.ErrTypeAttemptFailed, appErr.Type())
@@ -63,8 +64,28 @@ func TestAttemptsWhilePausedSendNothingAndKeepTheSchedule(t *testing.T) {
 	_, err = svc.UpdateSubscription(ctx, sub.ID, service.SubscriptionPatch{Status: &active})
 	require.NoError(t, err)
 	in.Attempt, in.RoundAttempt = 2, 2
-	res, err = acts.Deliver(ctx, in)
+	res, err = runDeliver(t, acts, in)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	require.Equal(t, 1, recv.Count(), "resumed, the next attempt goes out")
+}
+
+// runDeliver runs one attempt as the worker runs it, with a real activity
+// context from the SDK's test environment, and returns the attempt also
+// when it failed (from the failure's details).
+func runDeliver(t *testing.T, acts *activities.Activities, in activities.DeliverInput) (delivery.Attempt, error) {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	activities.Register(env, acts)
+	v, err := env.ExecuteActivity(activities.DeliverName, in)
+	var res delivery.Attempt
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+		require.NoError(t, v.Get(&res))
+	case errors.As(err, &appErr) && appErr.HasDetails():
+		require.NoError(t, appErr.Details(&res))
+	}
+	return res, err
 }

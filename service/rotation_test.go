@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookflow/hookflow/activities"
-	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/internal/testenv"
 	"github.com/hookflow/hookflow/netguard"
@@ -35,7 +35,7 @@ func TestRotatedSecretSignsBesideTheNewOneForTheGrace(t *testing.T) {
 	clock := func() time.Time { return now }
 	svc := &service.Service{Store: st, Targets: netguard.Policy{AllowPrivate: true}, SecretGrace: 24 * time.Hour, Now: clock}
 	acts := &activities.Activities{Store: st, HTTP: http.DefaultClient, Now: clock, UserAgent: "hookflow/test",
-		Defaults: activities.Defaults{AttemptTimeout: 10 * time.Second}}
+		Defaults: delivery.Defaults{AttemptTimeout: 10 * time.Second}}
 
 	recv := testenv.NewReceiver(t)
 	sub, err := svc.CreateSubscription(ctx, service.NewSubscription{URL: recv.URL, EventTypes: []string{"*"}})
@@ -55,8 +55,8 @@ func TestRotatedSecretSignsBesideTheNewOneForTheGrace(t *testing.T) {
 		require.NoError(t, st.AddDeliveries(ctx, []store.Delivery{{ID: did, EventID: eventID, SubscriptionID: sub.ID, URL: recv.URL,
 			Status: store.DeliveryPending, WorkflowID: ids.DeliveryWorkflow(did), UpdatedAt: now}}))
 		before := recv.Count()
-		res, err := acts.Deliver(ctx, activities.DeliverInput{DeliveryID: did, EventID: eventID, SubscriptionID: sub.ID,
-			Attempt: 1, RoundAttempt: 1, RoundStart: now, Policy: backoff.Policy{InitialInterval: time.Second, BackoffCoefficient: 2, MaxInterval: time.Second, MaxAttempts: 1}})
+		res, err := runDeliver(t, acts, activities.DeliverInput{DeliveryID: did, EventID: eventID, SubscriptionID: sub.ID,
+			Attempt: 1, RoundAttempt: 1, RoundStart: now, Policy: delivery.Policy{InitialInterval: time.Second, BackoffCoefficient: 2, MaxInterval: time.Second, MaxAttempts: 1}})
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		reqs := recv.Requests()

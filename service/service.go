@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
-	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/store"
@@ -57,7 +57,7 @@ type Service struct {
 	Store     store.Store
 	Temporal  client.Client
 	TaskQueue string
-	Defaults  activities.Defaults
+	Defaults  delivery.Defaults
 	// Now is the clock; tests may fix it.
 	Now func() time.Time
 	// SecretGrace is how long a rotated-out secret keeps signing.
@@ -105,7 +105,7 @@ func storeErr(err error, what string) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	default:
-		return fmt.Errorf("%s: database: %w: %v", what, ErrUnavailable, err)
+		return fmt.Errorf("%s: database: %w: %w", what, ErrUnavailable, err)
 	}
 }
 
@@ -119,17 +119,17 @@ func temporalErr(err error, what string) error {
 	case errors.As(err, &notFound):
 		return fmt.Errorf("%s: %w", what, ErrNotFound)
 	default:
-		return fmt.Errorf("%s: temporal: %w: %v", what, ErrUnavailable, err)
+		return fmt.Errorf("%s: temporal: %w: %w", what, ErrUnavailable, err)
 	}
 }
 
 // Ready reports whether the store and Temporal answer.
 func (s *Service) Ready(ctx context.Context) error {
 	if err := s.Store.Ping(ctx); err != nil {
-		return fmt.Errorf("database: %w: %v", ErrUnavailable, err)
+		return fmt.Errorf("database: %w: %w", ErrUnavailable, err)
 	}
 	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		return fmt.Errorf("temporal: %w: %v", ErrUnavailable, err)
+		return fmt.Errorf("temporal: %w: %w", ErrUnavailable, err)
 	}
 	return nil
 }

@@ -132,7 +132,7 @@ func TestSecretsAreSealedAtRestAndPlainToCallers(t *testing.T) {
 			// says why without showing what is stored.
 			keyless, err := Open(ctx, url)
 			require.NoError(t, err)
-			defer keyless.Close()
+			defer func() { _ = keyless.Close() }()
 			_, err = keyless.GetSubscription(ctx, DefaultApplication, "sub_1")
 			require.ErrorIs(t, err, secretbox.ErrNoKey)
 			require.NotContains(t, err.Error(), raw)

@@ -223,7 +223,7 @@ func TestMigrationCopiesStatusOfExistingSubscriptions(t *testing.T) {
 			}
 			db, err := sql.Open(tc.driver, dsn)
 			require.NoError(t, err)
-			defer db.Close()
+			defer func() { _ = db.Close() }()
 			fsys, err := fs.Sub(tc.fsys, tc.dir)
 			require.NoError(t, err)
 			provider, err := goose.NewProvider(tc.dialect, db, fsys)

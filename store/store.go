@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/hookflow/hookflow/delivery"
 )
 
 // ErrNotFound is returned when no record has the requested id.
@@ -61,14 +63,14 @@ const (
 	SubscriptionPaused = "paused"
 )
 
-// Delivery statuses, as the contract names them.
+// Delivery statuses: package delivery defines them.
 const (
-	DeliveryPending    = "pending"
-	DeliveryDelivering = "delivering"
-	DeliveryRetrying   = "retrying"
-	DeliverySucceeded  = "succeeded"
-	DeliveryFailed     = "failed"
-	DeliveryCancelled  = "cancelled"
+	DeliveryPending    = delivery.StatusPending
+	DeliveryDelivering = delivery.StatusDelivering
+	DeliveryRetrying   = delivery.StatusRetrying
+	DeliverySucceeded  = delivery.StatusSucceeded
+	DeliveryFailed     = delivery.StatusFailed
+	DeliveryCancelled  = delivery.StatusCancelled
 )
 
 // Subscription is a subscriber endpoint and the event types it receives.
@@ -96,15 +98,9 @@ type Subscription struct {
 	UpdatedAt time.Time
 }
 
-// RetryOverride is a subscription's own retry schedule. Nil fields fall back
-// to the global policy.
-type RetryOverride struct {
-	InitialIntervalSeconds *float64 `json:"initial_interval_seconds,omitempty"`
-	BackoffCoefficient     *float64 `json:"backoff_coefficient,omitempty"`
-	MaxIntervalSeconds     *float64 `json:"max_interval_seconds,omitempty"`
-	MaxAttempts            *int     `json:"max_attempts,omitempty"`
-	MaxDurationSeconds     *float64 `json:"max_duration_seconds,omitempty"`
-}
+// RetryOverride is a subscription's own retry schedule (its JSON is the
+// column's); package delivery resolves it against the global policy.
+type RetryOverride = delivery.PolicyOverride
 
 // SigningSecrets returns the secrets that sign a request sent at now: the
 // current one, and the previous one while its grace period lasts.

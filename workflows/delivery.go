@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -9,18 +10,17 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookflow/hookflow/activities"
-	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/delivery"
 )
 
-// Delivery statuses, as the contract and the HookflowStatus search
-// attribute name them.
+// Delivery statuses, as package delivery defines them, under the names the
+// workflow code and its tests use.
 const (
-	StatusPending    = "pending"
-	StatusDelivering = "delivering"
-	StatusRetrying   = "retrying"
-	StatusSucceeded  = "succeeded"
-	StatusFailed     = "failed"
-	StatusCancelled  = "cancelled"
+	StatusDelivering = delivery.StatusDelivering
+	StatusRetrying   = delivery.StatusRetrying
+	StatusSucceeded  = delivery.StatusSucceeded
+	StatusFailed     = delivery.StatusFailed
+	StatusCancelled  = delivery.StatusCancelled
 )
 
 // RecentAttempts bounds the attempts the status query returns; the full
@@ -45,22 +45,50 @@ type DeliveryInput struct {
 	EventType       string
 	SubscriptionID  string
 	URL             string
-	Policy          backoff.Policy
+	Policy          delivery.Policy
 	AttemptTimeout  time.Duration
 	FailedRetention time.Duration
 	// State carries progress across continue-as-new; nil on a first run.
 	State *DeliveryState
 }
 
+// MarshalJSON shows the durations as "15s" and "168h0m0s" where the
+// Temporal UI shows the input; inputs recorded with nanoseconds still
+// decode (UnmarshalJSON), so running workflows and recorded histories are
+// unaffected. The encoding is no command, so it needs no GetVersion.
+func (in DeliveryInput) MarshalJSON() ([]byte, error) {
+	type plain DeliveryInput
+	return json.Marshal(struct {
+		plain
+		AttemptTimeout  delivery.Duration
+		FailedRetention delivery.Duration
+	}{plain(in), delivery.Duration(in.AttemptTimeout), delivery.Duration(in.FailedRetention)})
+}
+
+// UnmarshalJSON reads durations as "15s" or as nanoseconds.
+func (in *DeliveryInput) UnmarshalJSON(b []byte) error {
+	type plain DeliveryInput
+	aux := struct {
+		*plain
+		AttemptTimeout  delivery.Duration
+		FailedRetention delivery.Duration
+	}{plain: (*plain)(in)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	in.AttemptTimeout, in.FailedRetention = time.Duration(aux.AttemptTimeout), time.Duration(aux.FailedRetention)
+	return nil
+}
+
 // DeliveryState is a delivery's progress, as the status query shows it.
 type DeliveryState struct {
-	DeliveryID    string                     `json:"delivery_id"`
-	Status        string                     `json:"status"`
-	Attempts      int                        `json:"attempts"`
-	RoundAttempts int                        `json:"round_attempts"`
-	RoundStart    time.Time                  `json:"round_start"`
-	NextAttemptAt time.Time                  `json:"next_attempt_at,omitzero"`
-	Recent        []activities.AttemptResult `json:"recent_attempts"`
+	DeliveryID    string             `json:"delivery_id"`
+	Status        string             `json:"status"`
+	Attempts      int                `json:"attempts"`
+	RoundAttempts int                `json:"round_attempts"`
+	RoundStart    time.Time          `json:"round_start"`
+	NextAttemptAt time.Time          `json:"next_attempt_at,omitzero"`
+	Recent        []delivery.Attempt `json:"recent_attempts"`
 }
 
 // DeliveryResult is the outcome of a closed delivery.
@@ -69,27 +97,12 @@ type DeliveryResult struct {
 	Attempts int    `json:"attempts"`
 }
 
-// DeliverySummary says in words what a delivery workflow does, for the list
-// of workflows in the Temporal UI.
-func DeliverySummary(eventType, eventID, url string) string {
-	return "deliver " + eventType + " " + eventID + " to " + url
-}
-
-// DeliverySearchAttributes are the search attributes a delivery workflow
-// starts with.
-func DeliverySearchAttributes(eventType, eventID, subscriptionID, status string) temporal.SearchAttributes {
-	return temporal.NewSearchAttributes(
-		AttrEventType.ValueSet(eventType),
-		AttrEventID.ValueSet(eventID),
-		AttrSubscriptionID.ValueSet(subscriptionID),
-		AttrStatus.ValueSet(status),
-	)
-}
-
 // Delivery sends one event to one subscriber until it succeeds, the retry
 // policy is exhausted, or a cancel signal arrives. The workflow owns the
-// backoff (a timer, not the server's activity retries) so that a retry
-// signal can cut a wait short and every attempt shows in history.
+// waits (a timer, not the server's activity retries) so that a retry
+// signal can cut one short and every attempt shows in history; what
+// follows each attempt is decided by delivery.Decide, in the attempt
+// activity (see Deliver) or, for an attempt that never reported, here.
 func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
 	r := &deliveryRun{in: in}
 	if err := r.setup(ctx); err != nil {
@@ -103,9 +116,6 @@ type deliveryRun struct {
 	state    DeliveryState
 	cancelCh workflow.ReceiveChannel
 	retryCh  workflow.ReceiveChannel
-	// lastRecorded tells whether the store already holds the status the
-	// last attempt led to, so the workflow need not write it again.
-	lastRecorded bool
 }
 
 func (r *deliveryRun) setup(ctx workflow.Context) error {
@@ -116,7 +126,6 @@ func (r *deliveryRun) setup(ctx workflow.Context) error {
 		// A run continued as new or revived by a retry: the run before it
 		// (or the delivery's attempt log) already wrote its status.
 		r.state = *r.in.State
-		r.lastRecorded = true
 	} else {
 		r.state = DeliveryState{DeliveryID: r.in.DeliveryID, Status: StatusDelivering, RoundStart: workflow.Now(ctx)}
 	}
@@ -126,63 +135,126 @@ func (r *deliveryRun) setup(ctx workflow.Context) error {
 	return workflow.SetQueryHandler(ctx, QueryStatus, func() (DeliveryState, error) { return r.state, nil })
 }
 
-// outcome is how one attempt or one wait ended.
-type outcome int
+// phase is where a delivery stands between two steps of its loop.
+type phase int
 
 const (
-	attemptSucceeded outcome = iota
-	attemptFailed
-	deliveryGone
-	cancelRequested
-	retryRequested
-	waitElapsed
+	// phaseAttempt: an attempt is due now.
+	phaseAttempt phase = iota
+	// phaseBackoff: the next attempt is due at state.NextAttemptAt; a retry
+	// signal brings it forward, a cancel signal ends the delivery.
+	phaseBackoff
+	// phaseDeadLetter: the round gave up; the delivery waits FailedRetention
+	// for a retry signal (a new round) or a cancel signal.
+	phaseDeadLetter
+	// phaseCancelling: a cancel came; it is recorded and the delivery ends.
+	phaseCancelling
+	// phaseDone: the delivery ended with state.Status.
+	phaseDone
 )
 
+// run is the delivery's loop: each pass takes one step from the phase it
+// is in to the next. Steps that wait (backoff, dead letter) only wait and
+// say what ended the wait; schedule alone turns an attempt's decision into
+// the next phase.
 func (r *deliveryRun) run(ctx workflow.Context) (DeliveryResult, error) {
-	// A run continued as new resumes where the last one stopped.
-	if r.state.Status == StatusFailed {
-		return r.afterGivingUp(ctx)
-	}
-	if r.state.Attempts > 0 {
-		if r.wait(ctx, r.state.NextAttemptAt.Sub(workflow.Now(ctx)), r.backoffSummary()) == cancelRequested {
-			return r.cancel(ctx)
-		}
-	}
+	p := r.resume()
 	for {
-		res, out := r.attempt(ctx)
-		switch out {
-		case attemptSucceeded:
-			return r.finish(ctx, StatusSucceeded)
-		case deliveryGone:
-			return r.finish(ctx, StatusFailed)
-		case cancelRequested:
-			return r.cancel(ctx)
-		}
-		if res.GaveUp {
-			r.state.NextAttemptAt = time.Time{}
-			if err := r.setStatus(ctx, StatusFailed); err != nil {
-				return DeliveryResult{}, err
+		var err error
+		switch p {
+		case phaseAttempt:
+			d, recorded := r.attempt(ctx)
+			p, err = r.schedule(ctx, d, recorded)
+		case phaseBackoff:
+			p = phaseAttempt
+			if r.wait(ctx, r.state.NextAttemptAt.Sub(workflow.Now(ctx)), r.backoffSummary()) == cancelRequested {
+				p = phaseCancelling
 			}
-			return r.afterGivingUp(ctx)
+		case phaseDeadLetter:
+			p, err = r.deadLetter(ctx)
+		case phaseCancelling:
+			p, err = r.cancel(ctx)
+		case phaseDone:
+			return DeliveryResult{Status: r.state.Status, Attempts: r.state.Attempts}, nil
 		}
-		r.state.NextAttemptAt = res.NextAttemptAt
-		if err := r.setStatus(ctx, StatusRetrying); err != nil {
+		if err != nil {
 			return DeliveryResult{}, err
-		}
-		if r.shouldContinueAsNew(ctx) {
-			return DeliveryResult{}, r.continueAsNew(ctx)
-		}
-		if r.wait(ctx, res.NextAttemptAt.Sub(workflow.Now(ctx)), r.backoffSummary()) == cancelRequested {
-			return r.cancel(ctx)
 		}
 	}
 }
 
-// attempt makes one attempt and reports how it ended. The first attempt of
-// a delivery runs as a local activity: it needs no extra round trip through
-// the server, so the common case costs the fewest history events and
-// reaches the receiver soonest. Later attempts are regular activities, so
-// that each one is an event of its own in the UI.
+// resume is the phase a run starts in: a run continued as new, or revived,
+// goes on where the last one stopped.
+func (r *deliveryRun) resume() phase {
+	switch {
+	case r.state.Status == StatusFailed:
+		return phaseDeadLetter
+	case r.state.Attempts > 0:
+		return phaseBackoff
+	}
+	return phaseAttempt
+}
+
+// schedule moves the delivery on after an attempt's decision: it sets the
+// status (query and search attribute), writes to the store what the
+// attempt did not write (recorded false: it never reported), and says the
+// next phase. It is the one path by which the workflow records a status.
+func (r *deliveryRun) schedule(ctx workflow.Context, d delivery.Decision, recorded bool) (phase, error) {
+	switch d.Outcome {
+	case delivery.Cancel:
+		return phaseCancelling, nil
+	case delivery.Succeed, delivery.Gone:
+		return phaseDone, r.setStatus(ctx, d.Status)
+	case delivery.GiveUp:
+		r.state.NextAttemptAt = time.Time{}
+		if err := r.setStatus(ctx, d.Status); err != nil {
+			return phaseDone, err
+		}
+		// Only giving up is written for an attempt that never reported:
+		// a failed delivery is what operators look for, and the next
+		// attempt of a retrying one writes its own status soon.
+		if !recorded {
+			if err := r.record(ctx, d.Status); err != nil {
+				return phaseDone, err
+			}
+		}
+		return phaseDeadLetter, nil
+	}
+	r.state.NextAttemptAt = d.NextAttemptAt
+	if err := r.setStatus(ctx, d.Status); err != nil {
+		return phaseDone, err
+	}
+	if r.shouldContinueAsNew(ctx) {
+		return phaseDone, r.continueAsNew(ctx)
+	}
+	return phaseBackoff, nil
+}
+
+// deadLetter keeps a failed delivery open for FailedRetention, waiting for
+// a retry signal that starts a new round of attempts. It stays findable
+// with HookflowStatus="failed" meanwhile.
+func (r *deliveryRun) deadLetter(ctx workflow.Context) (phase, error) {
+	switch r.wait(ctx, r.in.FailedRetention, "failed: waiting for a retry or cancel signal") {
+	case cancelRequested:
+		return phaseCancelling, nil
+	case retryRequested:
+		r.state.RoundAttempts, r.state.RoundStart = 0, workflow.Now(ctx)
+		// NextAttemptAt is zero: the backoff ends at once, unless a
+		// signal already waits.
+		return phaseBackoff, r.setStatus(ctx, StatusRetrying)
+	}
+	return phaseDone, nil
+}
+
+// cancelDecision is the decision that follows a cancel signal.
+var cancelDecision = delivery.Decision{Outcome: delivery.Cancel, Status: StatusCancelled}
+
+// attempt makes one attempt and returns the decision that followed it, and
+// whether the attempt recorded it in the store itself. The first attempt
+// of a delivery runs as a local activity: it needs no extra round trip
+// through the server, so the common case costs the fewest history events
+// and reaches the receiver soonest. Later attempts are regular activities,
+// so that each one is an event of its own in the UI.
 //
 // A cancel signal aborts the attempt in flight. A regular attempt learns of
 // it from its next heartbeat (within about a second) and the workflow waits
@@ -191,10 +263,10 @@ func (r *deliveryRun) run(ctx workflow.Context) (DeliveryResult, error) {
 // 80% of the workflow task timeout (8 s by default); the attempt's context
 // is then cancelled at once. A retry signal during an attempt is answered
 // by that attempt and dropped.
-func (r *deliveryRun) attempt(ctx workflow.Context) (activities.AttemptResult, outcome) {
+func (r *deliveryRun) attempt(ctx workflow.Context) (delivery.Decision, bool) {
 	// A cancel that is already here wins over a new request.
 	if r.cancelCh.ReceiveAsync(nil) {
-		return activities.AttemptResult{}, cancelRequested
+		return cancelDecision, false
 	}
 	r.state.Attempts++
 	r.state.RoundAttempts++
@@ -229,9 +301,9 @@ func (r *deliveryRun) attempt(ctx workflow.Context) (activities.AttemptResult, o
 	}
 
 	var (
-		res             activities.AttemptResult
-		err             error
-		done, cancelled bool
+		res                   delivery.Attempt
+		err                   error
+		done, cancelRequested bool
 	)
 	sel := workflow.NewSelector(ctx)
 	sel.AddFuture(fut, func(f workflow.Future) {
@@ -240,25 +312,24 @@ func (r *deliveryRun) attempt(ctx workflow.Context) (activities.AttemptResult, o
 	})
 	sel.AddReceive(r.cancelCh, func(c workflow.ReceiveChannel, _ bool) {
 		c.Receive(ctx, nil)
-		cancelled = true
+		cancelRequested = true
 	})
 	sel.AddReceive(r.retryCh, func(c workflow.ReceiveChannel, _ bool) {
 		c.Receive(ctx, nil)
 		workflow.GetLogger(ctx).Info("retry signal during an attempt: the attempt in flight answers it", "attempt", in.Attempt)
 	})
-	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { cancelled = true })
-	for !done && !cancelled {
+	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { cancelRequested = true })
+	for !done && !cancelRequested {
 		sel.Select(ctx)
 	}
-	if cancelled {
+	if cancelRequested {
 		cancelAttempt()
 		err = fut.Get(ctx, &res)
 		if err == nil {
 			// The receiver had answered 2xx before the cancel reached the
 			// attempt: the delivery succeeded, there is nothing to cancel.
-			r.lastRecorded = true
 			r.remember(res)
-			return res, attemptSucceeded
+			return delivery.Decision{Outcome: delivery.Succeed, Status: StatusSucceeded}, true
 		}
 		var canceled *temporal.CanceledError
 		var appErr *temporal.ApplicationError
@@ -266,42 +337,43 @@ func (r *deliveryRun) attempt(ctx workflow.Context) (activities.AttemptResult, o
 			(errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&res) == nil) {
 			r.remember(res)
 		}
-		return res, cancelRequested
+		return cancelDecision, false
 	}
-	return r.classify(ctx, in, res, err)
+	return r.reported(ctx, in, res, err)
 }
 
-// classify turns what an attempt returned into its outcome.
-func (r *deliveryRun) classify(ctx workflow.Context, in activities.DeliverInput, res activities.AttemptResult, err error) (activities.AttemptResult, outcome) {
-	r.lastRecorded = true
+// reported reads the decision an attempt reported (see Activities.Deliver)
+// and remembers the attempt. An attempt that never reported (a worker
+// died, the store was down) is decided here, by the same delivery.Decide,
+// as a failure at the time the workflow learnt of it.
+func (r *deliveryRun) reported(ctx workflow.Context, in activities.DeliverInput, res delivery.Attempt, err error) (delivery.Decision, bool) {
 	var appErr *temporal.ApplicationError
 	switch {
 	case err == nil:
 		r.remember(res)
-		return res, attemptSucceeded
+		return delivery.Decision{Outcome: delivery.Succeed, Status: StatusSucceeded}, true
 	case errors.As(err, &appErr) && appErr.HasDetails():
 		if derr := appErr.Details(&res); derr != nil {
-			res = activities.AttemptResult{Attempt: in.Attempt, Error: appErr.Error()}
+			res = delivery.Attempt{Attempt: in.Attempt, Error: appErr.Error()}
 		}
 		r.remember(res)
-		if appErr.Type() == activities.ErrTypeSubscriptionGone {
-			return res, deliveryGone
+		switch {
+		case appErr.Type() == activities.ErrTypeSubscriptionGone:
+			return delivery.Decision{Outcome: delivery.Gone, Status: StatusFailed}, true
+		case res.GaveUp:
+			return delivery.Decision{Outcome: delivery.GiveUp, Status: StatusFailed}, true
 		}
-		return res, attemptFailed
-	default:
-		// The attempt never reported (a worker died, the store was down):
-		// it counts as failed, and the workflow schedules the next one.
-		r.lastRecorded = false
-		now := workflow.Now(ctx)
-		res = activities.AttemptResult{Attempt: in.Attempt, StartedAt: now, Error: err.Error()}
-		wait, ok := r.in.Policy.Next(r.state.RoundAttempts, r.state.RoundStart, now, 0)
-		res.GaveUp, res.NextAttemptAt = !ok, now.Add(wait)
-		r.remember(res)
-		return res, attemptFailed
+		return delivery.Decision{Outcome: delivery.Retry, Status: StatusRetrying, NextAttemptAt: res.NextAttemptAt}, true
 	}
+	now := workflow.Now(ctx)
+	res = delivery.Attempt{Attempt: in.Attempt, StartedAt: now, Kind: delivery.KindNoReport, Error: err.Error()}
+	d := delivery.Decide(r.in.Policy, delivery.Round{Attempts: r.state.RoundAttempts, Start: r.state.RoundStart}, res.Facts(now))
+	d.Apply(&res)
+	r.remember(res)
+	return d, false
 }
 
-func (r *deliveryRun) remember(res activities.AttemptResult) {
+func (r *deliveryRun) remember(res delivery.Attempt) {
 	r.state.Recent = append(r.state.Recent, res)
 	if len(r.state.Recent) > RecentAttempts {
 		r.state.Recent = r.state.Recent[len(r.state.Recent)-RecentAttempts:]
@@ -312,9 +384,18 @@ func (r *deliveryRun) backoffSummary() string {
 	return "backoff before attempt " + strconv.Itoa(r.state.Attempts+1)
 }
 
+// waitEnd is what ended a wait.
+type waitEnd int
+
+const (
+	waitElapsed waitEnd = iota
+	retryRequested
+	cancelRequested
+)
+
 // wait sleeps for d unless a signal cuts it short. A retry signal ends the
 // wait early (attempt now); a cancel signal ends the delivery.
-func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration, summary string) outcome {
+func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration, summary string) waitEnd {
 	if d <= 0 {
 		// Nothing to wait for, but a signal that is already here counts:
 		// a run revived with signal-with-start when the dead-letter window
@@ -346,44 +427,16 @@ func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration, summary string
 	return out
 }
 
-// afterGivingUp keeps a failed delivery open for FailedRetention, waiting
-// for a retry signal that starts a new round of attempts. It stays
-// findable with HookflowStatus="failed" meanwhile.
-func (r *deliveryRun) afterGivingUp(ctx workflow.Context) (DeliveryResult, error) {
-	if !r.lastRecorded {
-		if err := r.record(ctx, StatusFailed); err != nil {
-			return DeliveryResult{}, err
-		}
-	}
-	switch r.wait(ctx, r.in.FailedRetention, "failed: waiting for a retry or cancel signal") {
-	case cancelRequested:
-		return r.cancel(ctx)
-	case retryRequested:
-		r.state.RoundAttempts, r.state.RoundStart = 0, workflow.Now(ctx)
-		if err := r.setStatus(ctx, StatusRetrying); err != nil {
-			return DeliveryResult{}, err
-		}
-		return r.run(ctx)
-	}
-	return DeliveryResult{Status: StatusFailed, Attempts: r.state.Attempts}, nil
-}
-
-func (r *deliveryRun) cancel(ctx workflow.Context) (DeliveryResult, error) {
+// cancel records a cancel and ends the delivery cancelled.
+func (r *deliveryRun) cancel(ctx workflow.Context) (phase, error) {
 	// The workflow itself may be the thing cancelled; the status must still
 	// be written.
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	r.state.NextAttemptAt = time.Time{}
 	if err := r.record(ctx, StatusCancelled); err != nil {
-		return DeliveryResult{}, err
+		return phaseDone, err
 	}
-	return r.finish(ctx, StatusCancelled)
-}
-
-func (r *deliveryRun) finish(ctx workflow.Context, status string) (DeliveryResult, error) {
-	if err := r.setStatus(ctx, status); err != nil {
-		return DeliveryResult{}, err
-	}
-	return DeliveryResult{Status: status, Attempts: r.state.Attempts}, nil
+	return phaseDone, r.setStatus(ctx, StatusCancelled)
 }
 
 // setStatus updates the query state and, only when it really changed, the

@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookflow/hookflow/activities"
-	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -23,7 +23,7 @@ func deliveryInput() workflows.DeliveryInput {
 	return workflows.DeliveryInput{
 		DeliveryID: "evt_1:sub_1", EventID: "evt_1", EventType: "order.created", SubscriptionID: "sub_1",
 		URL:             "https://example.com/hook",
-		Policy:          backoff.Policy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaxInterval: time.Hour, MaxDuration: 72 * time.Hour},
+		Policy:          delivery.Policy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaxInterval: time.Hour, MaxDuration: 72 * time.Hour},
 		AttemptTimeout:  15 * time.Second,
 		FailedRetention: 24 * time.Hour,
 	}
@@ -31,7 +31,7 @@ func deliveryInput() workflows.DeliveryInput {
 
 // failAttempt is what the activity returns when the receiver answers 500.
 func failAttempt(in activities.DeliverInput, now time.Time, wait time.Duration, gaveUp bool) error {
-	res := activities.AttemptResult{Attempt: in.Attempt, StatusCode: 500, GaveUp: gaveUp}
+	res := delivery.Attempt{Attempt: in.Attempt, StatusCode: 500, GaveUp: gaveUp}
 	if !gaveUp {
 		res.NextAttemptAt = now.Add(wait)
 	}
@@ -43,13 +43,13 @@ func TestDeliveryRetriesOnTheBackoffScheduleUntilSuccess(t *testing.T) {
 	env := newEnv(t)
 	var attemptTimes []time.Time
 	env.OnActivity(activities.DeliverName, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.DeliverInput) (activities.AttemptResult, error) {
+		func(_ context.Context, in activities.DeliverInput) (delivery.Attempt, error) {
 			now := env.Now()
 			attemptTimes = append(attemptTimes, now)
 			if in.Attempt < 3 {
-				return activities.AttemptResult{}, failAttempt(in, now, in.Policy.Interval(in.RoundAttempt), false)
+				return delivery.Attempt{}, failAttempt(in, now, in.Policy.Interval(in.RoundAttempt), false)
 			}
-			return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 200}, nil
+			return delivery.Attempt{Attempt: in.Attempt, StatusCode: 200}, nil
 		})
 	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
 
@@ -64,9 +64,9 @@ func TestDeliveryRetriesOnTheBackoffScheduleUntilSuccess(t *testing.T) {
 
 func TestDeliveryEndsFailedWhenTheReceiverIsGone(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(activities.DeliverName, mock.Anything, mock.Anything).Return(activities.AttemptResult{},
+	env.OnActivity(activities.DeliverName, mock.Anything, mock.Anything).Return(delivery.Attempt{},
 		temporal.NewApplicationErrorWithOptions("HTTP 410", activities.ErrTypeSubscriptionGone,
-			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{activities.AttemptResult{Attempt: 1, StatusCode: 410}}})).Once()
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{delivery.Attempt{Attempt: 1, StatusCode: 410}}})).Once()
 	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
 	var res workflows.DeliveryResult
 	require.NoError(t, env.GetWorkflowResult(&res))
@@ -90,7 +90,7 @@ type deliveryEnv struct {
 	cancelRequested chan struct{}
 }
 
-type deliverFunc func(ctx context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error)
+type deliverFunc func(ctx context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error)
 
 func newDeliveryEnv(t *testing.T, deliver deliverFunc) *deliveryEnv {
 	return mockDelivery(t, newEnv(t), deliver)
@@ -103,7 +103,7 @@ func mockDelivery(t *testing.T, env *testsuite.TestWorkflowEnvironment, deliver 
 	var once sync.Once
 	e.SetOnActivityCanceledListener(func(*activity.Info) { once.Do(func() { close(e.cancelRequested) }) })
 	e.OnActivity(activities.DeliverName, mock.Anything, mock.Anything).Return(
-		func(ctx context.Context, in activities.DeliverInput) (activities.AttemptResult, error) {
+		func(ctx context.Context, in activities.DeliverInput) (delivery.Attempt, error) {
 			now := e.Now()
 			e.mu.Lock()
 			e.attempts = append(e.attempts, in)
@@ -155,7 +155,7 @@ func (e *deliveryEnv) query(t *testing.T) workflows.DeliveryState {
 // shorter throttle is not applied by the test environment). It reports
 // when its context ended.
 func (e *deliveryEnv) hang(aborted chan<- struct{}) deliverFunc {
-	return func(ctx context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+	return func(ctx context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error) {
 		if !activity.GetInfo(ctx).IsLocalActivity {
 			select {
 			case <-e.cancelRequested:
@@ -172,7 +172,7 @@ func (e *deliveryEnv) hang(aborted chan<- struct{}) deliverFunc {
 			}
 		}
 		close(aborted)
-		res := activities.AttemptResult{Attempt: in.Attempt, StartedAt: now, Error: "cancelled while sending"}
+		res := delivery.Attempt{Attempt: in.Attempt, StartedAt: now, Error: "cancelled while sending"}
 		return res, temporal.NewCanceledError(res)
 	}
 }
@@ -191,7 +191,7 @@ func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
 func TestCancelDuringTheFirstAttemptAbortsItsRequest(t *testing.T) {
 	aborted := make(chan struct{})
 	var env *deliveryEnv
-	env = newDeliveryEnv(t, func(ctx context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+	env = newDeliveryEnv(t, func(ctx context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error) {
 		return env.hang(aborted)(ctx, in, now)
 	})
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalCancel, nil) }, 100*time.Millisecond)
@@ -207,9 +207,9 @@ func TestCancelDuringTheFirstAttemptAbortsItsRequest(t *testing.T) {
 func TestCancelDuringALaterAttemptAbortsItsRequest(t *testing.T) {
 	aborted := make(chan struct{})
 	var env *deliveryEnv
-	env = newDeliveryEnv(t, func(ctx context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+	env = newDeliveryEnv(t, func(ctx context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error) {
 		if in.Attempt == 1 {
-			return activities.AttemptResult{}, failAttempt(in, now, 5*time.Second, false)
+			return delivery.Attempt{}, failAttempt(in, now, 5*time.Second, false)
 		}
 		return env.hang(aborted)(ctx, in, now)
 	})
@@ -225,9 +225,9 @@ func TestCancelDuringALaterAttemptAbortsItsRequest(t *testing.T) {
 
 func TestCancelWhileBackingOffEndsTheDeliveryAtOnce(t *testing.T) {
 	var start time.Time
-	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error) {
 		start = now
-		return activities.AttemptResult{}, failAttempt(in, now, time.Hour, false)
+		return delivery.Attempt{}, failAttempt(in, now, time.Hour, false)
 	})
 	var cancelledAt time.Time
 	env.RegisterDelayedCallback(func() {
@@ -257,11 +257,11 @@ func exhaustingInput() workflows.DeliveryInput {
 
 // failTwiceThenSucceed fails every attempt of the first round (the second
 // one exhausts a two-attempt policy) and succeeds afterwards.
-func failTwiceThenSucceed(_ context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+func failTwiceThenSucceed(_ context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error) {
 	if in.Attempt > 2 {
-		return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 200}, nil
+		return delivery.Attempt{Attempt: in.Attempt, StatusCode: 200}, nil
 	}
-	return activities.AttemptResult{}, failAttempt(in, now, in.Policy.Interval(in.RoundAttempt), in.RoundAttempt >= 2)
+	return delivery.Attempt{}, failAttempt(in, now, in.Policy.Interval(in.RoundAttempt), in.RoundAttempt >= 2)
 }
 
 func TestCancelAfterThePolicyIsExhaustedEndsCancelled(t *testing.T) {
@@ -291,15 +291,15 @@ func TestFailedDeliveryClosesAfterItsDeadLetterWindow(t *testing.T) {
 // if it fails, the next one still waits for its backoff.
 func TestRetryDuringAnAttemptIsAnsweredByThatAttempt(t *testing.T) {
 	release := make(chan struct{})
-	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error) {
 		switch in.Attempt {
 		case 1:
-			return activities.AttemptResult{}, failAttempt(in, now, 5*time.Second, false)
+			return delivery.Attempt{}, failAttempt(in, now, 5*time.Second, false)
 		case 2:
 			waitClosed(t, release, "the test never released attempt 2")
-			return activities.AttemptResult{}, failAttempt(in, now, 10*time.Second, false)
+			return delivery.Attempt{}, failAttempt(in, now, 10*time.Second, false)
 		default:
-			return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 200}, nil
+			return delivery.Attempt{Attempt: in.Attempt, StatusCode: 200}, nil
 		}
 	})
 	env.RegisterDelayedCallback(func() {
@@ -314,11 +314,11 @@ func TestRetryDuringAnAttemptIsAnsweredByThatAttempt(t *testing.T) {
 }
 
 func TestRetryWhileBackingOffAttemptsNow(t *testing.T) {
-	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error) {
 		if in.Attempt == 1 {
-			return activities.AttemptResult{}, failAttempt(in, now, time.Hour, false)
+			return delivery.Attempt{}, failAttempt(in, now, time.Hour, false)
 		}
-		return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 200}, nil
+		return delivery.Attempt{Attempt: in.Attempt, StatusCode: 200}, nil
 	})
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalRetry, nil) }, time.Minute)
 	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
@@ -353,13 +353,13 @@ func TestRetryAfterThePolicyIsExhaustedStartsANewRound(t *testing.T) {
 // by the API with signal-with-start: a new run that starts failed, with
 // the retry signal waiting.
 func TestARevivedRunStartsANewRoundWhereTheLogStopped(t *testing.T) {
-	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, _ time.Time) (activities.AttemptResult, error) {
-		return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 204}, nil
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, _ time.Time) (delivery.Attempt, error) {
+		return delivery.Attempt{Attempt: in.Attempt, StatusCode: 204}, nil
 	})
 	in := exhaustingInput()
 	in.State = &workflows.DeliveryState{
 		DeliveryID: in.DeliveryID, Status: workflows.StatusFailed, Attempts: 4,
-		Recent: []activities.AttemptResult{{Attempt: 4, StatusCode: 500}},
+		Recent: []delivery.Attempt{{Attempt: 4, StatusCode: 500}},
 	}
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalRetry, nil) }, 0)
 	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, in)
@@ -393,8 +393,8 @@ func TestSignalsAfterSuccessAreRefused(t *testing.T) {
 				}
 				return res.Status, nil
 			}, workflow.RegisterOptions{Name: "test.SignalAfterSuccess"})
-			env := mockDelivery(t, base, func(_ context.Context, in activities.DeliverInput, _ time.Time) (activities.AttemptResult, error) {
-				return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 200}, nil
+			env := mockDelivery(t, base, func(_ context.Context, in activities.DeliverInput, _ time.Time) (delivery.Attempt, error) {
+				return delivery.Attempt{Attempt: in.Attempt, StatusCode: 200}, nil
 			})
 			env.ExecuteWorkflow("test.SignalAfterSuccess")
 			require.NoError(t, env.GetWorkflowError())
@@ -411,8 +411,8 @@ func TestSignalsAfterSuccessAreRefused(t *testing.T) {
 // revives it with signal-with-start: the new run must see the retry that
 // came with it.
 func TestARevivedRunWithNoDeadLetterWindowStillTakesItsRetry(t *testing.T) {
-	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, _ time.Time) (activities.AttemptResult, error) {
-		return activities.AttemptResult{Attempt: in.Attempt, StatusCode: 200}, nil
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, _ time.Time) (delivery.Attempt, error) {
+		return delivery.Attempt{Attempt: in.Attempt, StatusCode: 200}, nil
 	})
 	in := exhaustingInput()
 	in.FailedRetention = 0
@@ -425,8 +425,8 @@ func TestARevivedRunWithNoDeadLetterWindowStillTakesItsRetry(t *testing.T) {
 // The Temporal UI's Cancel button requests cancellation of the workflow
 // itself; the delivery ends as a cancel signal would end it.
 func TestCancellingTheWorkflowEndsTheDeliveryCancelled(t *testing.T) {
-	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (activities.AttemptResult, error) {
-		return activities.AttemptResult{}, failAttempt(in, now, time.Hour, false)
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error) {
+		return delivery.Attempt{}, failAttempt(in, now, time.Hour, false)
 	})
 	env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
 	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
@@ -434,4 +434,29 @@ func TestCancellingTheWorkflowEndsTheDeliveryCancelled(t *testing.T) {
 	require.Len(t, env.attempts, 1)
 	require.Equal(t, []string{workflows.StatusCancelled}, env.recorded)
 	require.Equal(t, []string{workflows.StatusRetrying, workflows.StatusCancelled}, env.statuses)
+}
+
+// An attempt that never reports (its worker died, the store was down) is
+// decided in the workflow by the same delivery.Decide: it fails, the next
+// one follows the backoff, and when the round gives up the workflow writes
+// "failed" itself, since no attempt did.
+func TestAttemptsThatNeverReportFollowTheSamePolicy(t *testing.T) {
+	env := newDeliveryEnv(t, func(context.Context, activities.DeliverInput, time.Time) (delivery.Attempt, error) {
+		return delivery.Attempt{}, errors.New("store is down")
+	})
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, exhaustingInput())
+
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusFailed, Attempts: 2}, env.result(t))
+	// Each attempt is tried three times by the activity's own retry policy.
+	require.Len(t, env.attempts, 6)
+	require.Equal(t, 2, env.attempts[5].Attempt)
+	require.GreaterOrEqual(t, env.at[3].Sub(env.at[2]), 5*time.Second, "attempt 2 waited for the first backoff")
+	require.Equal(t, []string{workflows.StatusFailed}, env.recorded)
+	require.Equal(t, []string{workflows.StatusRetrying, workflows.StatusFailed}, env.statuses)
+	st := env.query(t)
+	require.Len(t, st.Recent, 2)
+	require.Equal(t, delivery.KindNoReport, st.Recent[0].Kind)
+	require.Contains(t, st.Recent[0].Error, "store is down")
+	require.False(t, st.Recent[0].NextAttemptAt.IsZero())
+	require.True(t, st.Recent[1].GaveUp)
 }

@@ -1,16 +1,13 @@
 package workflows
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookflow/hookflow/activities"
-	"github.com/hookflow/hookflow/ids"
+	"github.com/hookflow/hookflow/delivery"
 )
 
 // FanOutBatch is how many children one run of Event starts before it
@@ -79,15 +76,15 @@ func (r *eventRun) setup(ctx workflow.Context) error {
 }
 
 func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
-	if r.cancelled(ctx) {
+	if r.takeCancel(ctx) {
 		return r.cancelDeliveries(ctx)
 	}
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		Summary:             "find subscribers of " + r.in.EventType,
 	})
-	var page activities.FindTargetsResult
-	err := workflow.ExecuteLocalActivity(lctx, activities.FindTargetsName, activities.FindTargetsInput{
+	var page activities.ClaimTargetsResult
+	err := workflow.ExecuteLocalActivity(lctx, activities.ClaimTargetsName, activities.ClaimTargetsInput{
 		EventID: r.in.EventID, EventType: r.in.EventType, After: r.in.After, Limit: FanOutBatch,
 	}).Get(ctx, &page)
 	if err != nil {
@@ -96,7 +93,7 @@ func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
 
 	futures := make([]workflow.ChildWorkflowFuture, 0, len(page.Targets))
 	for _, t := range page.Targets {
-		if r.cancelled(ctx) {
+		if r.takeCancel(ctx) {
 			break
 		}
 		futures = append(futures, r.startDelivery(ctx, t))
@@ -109,7 +106,7 @@ func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
 
 	// A cancel that came while the children were starting: every child
 	// this run will ever start has started, so all of them get the cancel.
-	if r.cancelled(ctx) {
+	if r.takeCancel(ctx) {
 		return r.cancelDeliveries(ctx)
 	}
 	if !page.Done && len(page.Targets) > 0 {
@@ -120,170 +117,6 @@ func (r *eventRun) run(ctx workflow.Context) (EventResult, error) {
 	}
 	r.status.Done = true
 	return EventResult{Deliveries: r.status.Deliveries, Cancelled: r.status.Cancelled}, nil
-}
-
-// awaitStarted waits until every child has started: an abandoned child
-// that has not started when its parent's run closes is never started.
-//
-// Every child that starts, and every child that completes while the run is
-// open (first-try deliveries complete within milliseconds), is an event
-// that asks for a workflow task. Answered one at a time, a batch of 500
-// children costs several hundred workflow tasks. So the run holds each task
-// open for a short pause (a local activity) sized, from the rate events
-// arrive at, to gather about twenty, and handles them together in the next
-// task: a batch then costs a handful of tasks. The pause stays well under
-// the 100 events the server buffers for a task in flight.
-//
-// Before it closes, a run that started many children also waits a moment
-// for them to complete: a child completing while the run's last task is in
-// flight makes the server refuse the close (UnhandledCommand), which costs
-// a failed task and a replay of the whole history.
-func (r *eventRun) awaitStarted(ctx workflow.Context, futures []workflow.ChildWorkflowFuture, targets []activities.Target) error {
-	if len(futures) == 0 {
-		return nil
-	}
-	w := &batchWait{
-		futures: futures, targets: targets, startSeen: make([]bool, len(futures)), closedSeen: make([]bool, len(futures)),
-	}
-	// Runs recorded before pausing existed replay without it: the version
-	// is asked only where the new behaviour would first differ, so runs
-	// that never need it (one subscriber, say) carry no marker.
-	version, asked := workflow.DefaultVersion, false
-	paced := func() bool {
-		if !asked {
-			version, asked = workflow.GetVersion(ctx, changePauseForChildStarts, workflow.DefaultVersion, 1), true
-		}
-		return version >= 1
-	}
-	for {
-		// Blocking here ends the current workflow task, so that the next
-		// one brings whatever arrived during the pause. (A selector over
-		// a thousand futures costs too much CPU per task; scanning them
-		// for readiness does not.) While settling, a cancel signal ends
-		// the wait: every child has started, and run cancels them at once.
-		if err := workflow.Await(ctx, func() bool {
-			return w.changed() || w.settle != nil && r.cancelCh.Len() > 0
-		}); err != nil {
-			return err
-		}
-		added := w.take(ctx)
-		r.status.Deliveries += added
-		if w.err != nil {
-			return w.err
-		}
-		if w.started == len(futures) {
-			if len(futures) < settleFrom || w.closed == len(futures) || w.settled() || r.cancelCh.Len() > 0 || !paced() {
-				return nil
-			}
-			if w.settle == nil {
-				// Not cancelled when the run closes first: a timer left
-				// pending costs no event, a cancelled one does.
-				w.settle = workflow.NewTimerWithOptions(ctx, settleFor, workflow.TimerOptions{Summary: "let the deliveries of this batch finish"})
-			}
-		} else if !paced() {
-			continue
-		}
-		if err := r.pause(ctx, w); err != nil {
-			return err
-		}
-	}
-}
-
-// batchWait follows the children one run started.
-type batchWait struct {
-	futures               []workflow.ChildWorkflowFuture
-	targets               []activities.Target
-	startSeen, closedSeen []bool
-	started, closed       int // closed: completed, failed or cancelled
-	settle                workflow.Future
-	err                   error
-	lastWake              time.Time
-	rate                  float64 // events per second seen at the last wake
-}
-
-// changed reports whether a child started or closed, or the settling time
-// ran out, since take last looked.
-func (w *batchWait) changed() bool {
-	if w.settled() {
-		return true
-	}
-	for i, f := range w.futures {
-		if !w.startSeen[i] && f.GetChildWorkflowExecution().IsReady() || !w.closedSeen[i] && f.IsReady() {
-			return true
-		}
-	}
-	return false
-}
-
-func (w *batchWait) settled() bool { return w.settle != nil && w.settle.IsReady() }
-
-// take counts what changed, notes the first failed start, updates the rate
-// of events, and returns how many children started.
-func (w *batchWait) take(ctx workflow.Context) int {
-	before := w.started + w.closed
-	added := 0
-	for i, f := range w.futures {
-		if !w.startSeen[i] && f.GetChildWorkflowExecution().IsReady() {
-			w.startSeen[i] = true
-			w.started++
-			added++
-			var already *temporal.ChildWorkflowExecutionAlreadyStartedError
-			if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil && !errors.As(err, &already) && w.err == nil {
-				w.err = fmt.Errorf("start delivery to %s: %w", w.targets[i].SubscriptionID, err)
-			}
-		}
-		if !w.closedSeen[i] && f.IsReady() {
-			w.closedSeen[i] = true
-			w.closed++
-		}
-	}
-	// The first wake follows the wait for the first child to start, which
-	// says nothing of the rate at which the rest will come.
-	now := workflow.Now(ctx)
-	if dt := now.Sub(w.lastWake); !w.lastWake.IsZero() && dt > 0 {
-		w.rate = float64(w.started+w.closed-before) / dt.Seconds()
-	}
-	w.lastWake = now
-	return added
-}
-
-// changePauseForChildStarts is the workflow.GetVersion change id of the
-// pauses and the settling in awaitStarted.
-const changePauseForChildStarts = "pause-for-child-starts"
-
-const (
-	// pauseEvents is how many events one pause aims to gather. The server
-	// fails a task in flight past 100 buffered events (ForceCloseCommand),
-	// so the aim leaves room for the rate to jump fivefold mid-pause.
-	pauseEvents = 20
-	// Pauses shorter than minPause are not taken: events that come that
-	// fast gather by themselves while a task is in flight.
-	minPause = 10 * time.Millisecond
-	maxPause = 200 * time.Millisecond
-	// A run that started settleFrom children or more waits up to
-	// settleFor for them to complete before it closes.
-	settleFrom = 100
-	settleFor  = time.Second
-)
-
-// pause holds the workflow task open long enough for about pauseEvents
-// events to arrive at the rate seen at the last wake (minPause when none
-// is known yet).
-func (r *eventRun) pause(ctx workflow.Context, w *batchWait) error {
-	d := minPause
-	if w.rate > 0 {
-		d = time.Duration(float64(pauseEvents) / w.rate * float64(time.Second))
-		if d < minPause {
-			return nil
-		}
-	}
-	d = min(d, maxPause).Round(time.Millisecond)
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: d + 5*time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
-		Summary:             fmt.Sprintf("gather events: %d of %d deliveries started, %d finished", w.started, len(w.futures), w.closed),
-	})
-	return workflow.ExecuteLocalActivity(lctx, activities.PauseName, d).Get(ctx, nil)
 }
 
 // cancelDeliveries signals cancel to every unfinished delivery of the event
@@ -298,7 +131,7 @@ func (r *eventRun) cancelDeliveries(ctx workflow.Context) (EventResult, error) {
 	})
 	var res activities.CancelDeliveriesResult
 	err := workflow.ExecuteActivity(actx, activities.CancelDeliveriesName, activities.CancelDeliveriesInput{
-		EventID: r.in.EventID, Signal: SignalCancel,
+		EventID: r.in.EventID,
 	}).Get(ctx, &res)
 	if err != nil {
 		return EventResult{}, err
@@ -307,7 +140,9 @@ func (r *eventRun) cancelDeliveries(ctx workflow.Context) (EventResult, error) {
 	return EventResult{Deliveries: r.status.Deliveries, Cancelled: true, CancelledDeliveries: res.Cancelled}, nil
 }
 
-func (r *eventRun) cancelled(ctx workflow.Context) bool {
+// takeCancel takes a cancel signal that has arrived, and reports whether
+// the event was cancelled, by it or before.
+func (r *eventRun) takeCancel(ctx workflow.Context) bool {
 	if !r.status.Cancelled && r.cancelCh.ReceiveAsync(nil) {
 		r.status.Cancelled = true
 		workflow.GetLogger(ctx).Info("event cancelled during fan-out", "event", r.in.EventID)
@@ -315,24 +150,8 @@ func (r *eventRun) cancelled(ctx workflow.Context) bool {
 	return r.status.Cancelled
 }
 
-func (r *eventRun) startDelivery(ctx workflow.Context, t activities.Target) workflow.ChildWorkflowFuture {
-	deliveryID := ids.Delivery(r.in.EventID, t.SubscriptionID)
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            ids.DeliveryWorkflow(deliveryID),
-		TaskQueue:             DeliveryTaskQueue(workflow.GetInfo(ctx).TaskQueueName),
-		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		StaticSummary:         DeliverySummary(r.in.EventType, r.in.EventID, t.URL),
-		TypedSearchAttributes: DeliverySearchAttributes(r.in.EventType, r.in.EventID, t.SubscriptionID, StatusDelivering),
-	})
-	return workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflowName, DeliveryInput{
-		DeliveryID:      deliveryID,
-		EventID:         r.in.EventID,
-		EventType:       r.in.EventType,
-		SubscriptionID:  t.SubscriptionID,
-		URL:             t.URL,
-		Policy:          t.Policy,
-		AttemptTimeout:  t.AttemptTimeout,
-		FailedRetention: t.FailedRetention,
-	})
+func (r *eventRun) startDelivery(ctx workflow.Context, t delivery.Target) workflow.ChildWorkflowFuture {
+	in := NewDeliveryInput(r.in.EventID, r.in.EventType, t)
+	cctx := workflow.WithChildOptions(ctx, DeliveryChildOptions(in, workflow.GetInfo(ctx).TaskQueueName))
+	return workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflowName, in)
 }

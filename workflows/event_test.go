@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -24,19 +25,19 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	return env
 }
 
-func targets(n, from int) []activities.Target {
-	out := make([]activities.Target, n)
+func targets(n, from int) []delivery.Target {
+	out := make([]delivery.Target, n)
 	for i := range out {
-		out[i] = activities.Target{SubscriptionID: fmt.Sprintf("sub_%05d", from+i), URL: "https://example.com/hook", AttemptTimeout: time.Second}
+		out[i] = delivery.Target{SubscriptionID: fmt.Sprintf("sub_%05d", from+i), URL: "https://example.com/hook", AttemptTimeout: time.Second}
 	}
 	return out
 }
 
 func TestEventStartsOneDeliveryPerMatchingSubscription(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(activities.FindTargetsName, mock.Anything, activities.FindTargetsInput{
+	env.OnActivity(activities.ClaimTargetsName, mock.Anything, activities.ClaimTargetsInput{
 		EventID: "evt_1", EventType: "order.created", Limit: workflows.FanOutBatch,
-	}).Return(activities.FindTargetsResult{Targets: targets(3, 0), Done: true}, nil).Once()
+	}).Return(activities.ClaimTargetsResult{Targets: targets(3, 0), Done: true}, nil).Once()
 
 	var started []string
 	env.OnWorkflow(workflows.DeliveryWorkflowName, mock.Anything, mock.Anything).Return(
@@ -60,8 +61,8 @@ func TestEventStartsOneDeliveryPerMatchingSubscription(t *testing.T) {
 
 func TestEventWithNoSubscriberCompletesWithoutChildren(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(activities.FindTargetsName, mock.Anything, mock.Anything).
-		Return(activities.FindTargetsResult{Done: true}, nil).Once()
+	env.OnActivity(activities.ClaimTargetsName, mock.Anything, mock.Anything).
+		Return(activities.ClaimTargetsResult{Done: true}, nil).Once()
 	env.ExecuteWorkflow(workflows.EventWorkflowName, workflows.EventInput{EventID: "evt_1", EventType: "x"})
 	require.NoError(t, env.GetWorkflowError())
 	var res workflows.EventResult
@@ -73,8 +74,8 @@ func TestEventWithNoSubscriberCompletesWithoutChildren(t *testing.T) {
 // last subscription id rather than keep thousands of pending children.
 func TestEventContinuesAsNewAfterAFullBatch(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(activities.FindTargetsName, mock.Anything, mock.Anything).
-		Return(activities.FindTargetsResult{Targets: targets(workflows.FanOutBatch, 0)}, nil).Once()
+	env.OnActivity(activities.ClaimTargetsName, mock.Anything, mock.Anything).
+		Return(activities.ClaimTargetsResult{Targets: targets(workflows.FanOutBatch, 0)}, nil).Once()
 	env.OnWorkflow(workflows.DeliveryWorkflowName, mock.Anything, mock.Anything).
 		Return(workflows.DeliveryResult{Status: workflows.StatusSucceeded}, nil)
 
@@ -96,13 +97,13 @@ func TestEventContinuesAsNewAfterAFullBatch(t *testing.T) {
 func TestEventCancelledDuringFanOutStartsNothingMoreAndCancelsItsDeliveries(t *testing.T) {
 	env := newEnv(t)
 	release := make(chan struct{})
-	env.OnActivity(activities.FindTargetsName, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.FindTargetsInput) (activities.FindTargetsResult, error) {
+	env.OnActivity(activities.ClaimTargetsName, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.ClaimTargetsInput) (activities.ClaimTargetsResult, error) {
 			<-release
-			return activities.FindTargetsResult{Targets: targets(workflows.FanOutBatch, 0)}, nil
+			return activities.ClaimTargetsResult{Targets: targets(workflows.FanOutBatch, 0)}, nil
 		}).Once()
 	env.OnActivity(activities.CancelDeliveriesName, mock.Anything,
-		activities.CancelDeliveriesInput{EventID: "evt_1", Signal: workflows.SignalCancel}).
+		activities.CancelDeliveriesInput{EventID: "evt_1"}).
 		Return(activities.CancelDeliveriesResult{Cancelled: 7}, nil).Once()
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(workflows.SignalCancel, nil)

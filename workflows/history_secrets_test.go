@@ -27,7 +27,7 @@ func TestRecordedHistoriesHoldNoSecret(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r, err := os.Open(f)
 			require.NoError(t, err)
-			defer r.Close()
+			defer func() { _ = r.Close() }()
 			h, err := client.HistoryFromJSON(r, client.HistoryJSONOptions{})
 			require.NoError(t, err)
 			require.NotEmpty(t, h.GetEvents())

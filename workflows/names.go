@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/hookflow/hookflow/delivery"
 )
 
 // Registered names. They are part of running histories and of the CLI
@@ -18,8 +20,8 @@ const (
 	EventWorkflowName    = "hookflow.Event"
 	DeliveryWorkflowName = "hookflow.Delivery"
 
-	SignalCancel = "cancel"
-	SignalRetry  = "retry"
+	SignalCancel = delivery.SignalCancel
+	SignalRetry  = delivery.SignalRetry
 	QueryStatus  = "status"
 )
 

@@ -199,7 +199,7 @@ func Run(ctx context.Context, opts Options, scenarios []Scenario) (Report, error
 		if err != nil {
 			return Report{}, err
 		}
-		defer os.RemoveAll(dir)
+		defer func() { _ = os.RemoveAll(dir) }()
 		opts.WorkDir = dir
 	}
 	if _, err := os.Stat(opts.Hookflow); err != nil && needsHookflow(scenarios) {

@@ -116,7 +116,7 @@ func scrapeMetrics(ctx context.Context, url string) (serverMetrics, error) {
 	if err != nil {
 		return serverMetrics{}, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	m := serverMetrics{PersistenceByOp: map[string]float64{}, PersistenceSecondsByOp: map[string]float64{}}
 	// Each counter adds to a total and, when byOp is set, to a split by the
 	// operation label; visibility's operations are prefixed "visibility.".
@@ -235,12 +235,12 @@ func (p *hookflowProc) pid() int { return p.cmd.Process.Pid }
 
 func (p *hookflowProc) stop() {
 	_ = p.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
+	// Killed if it does not stop in time; the exit status of a process
+	// stopped on purpose says nothing.
+	kill := time.AfterFunc(30*time.Second, func() { _ = p.cmd.Process.Kill() })
+	defer kill.Stop()
+	err := <-p.done
+	_ = err
 }
 
 // tail returns the last n lines of a file, for error messages.

@@ -221,7 +221,7 @@ func createSubscriptions(ctx context.Context, dbURL, eventType string, n int, re
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }()
 	secret, err := signing.NewSecret()
 	if err != nil {
 		return err

@@ -38,7 +38,7 @@ func (h *Hookflow) Do(t testing.TB, method, path string, body any, out any, head
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("read answer: %v", err)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookflow/hookflow/internal/keyring"
+	"github.com/hookflow/hookflow/keyring"
 )
 
 func key(b byte) string {

@@ -1,4 +1,4 @@
-package backoff_test
+package delivery_test
 
 import (
 	"testing"
@@ -6,11 +6,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookflow/hookflow/backoff"
+	"github.com/hookflow/hookflow/delivery"
 )
 
 func TestIntervalGrowsAndIsCapped(t *testing.T) {
-	p := backoff.Policy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaxInterval: time.Minute}
+	p := delivery.Policy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaxInterval: time.Minute}
 	got := []time.Duration{}
 	for i := 1; i <= 6; i++ {
 		got = append(got, p.Interval(i))
@@ -20,7 +20,7 @@ func TestIntervalGrowsAndIsCapped(t *testing.T) {
 }
 
 func TestNextStopsAtMaxAttempts(t *testing.T) {
-	p := backoff.Policy{InitialInterval: time.Second, BackoffCoefficient: 2, MaxInterval: time.Hour, MaxAttempts: 3}
+	p := delivery.Policy{InitialInterval: time.Second, BackoffCoefficient: 2, MaxInterval: time.Hour, MaxAttempts: 3}
 	start := time.Unix(0, 0)
 	_, ok := p.Next(2, start, start, 0)
 	require.True(t, ok)
@@ -29,7 +29,7 @@ func TestNextStopsAtMaxAttempts(t *testing.T) {
 }
 
 func TestNextStopsAtMaxDuration(t *testing.T) {
-	p := backoff.Policy{InitialInterval: time.Hour, BackoffCoefficient: 1, MaxInterval: time.Hour, MaxDuration: 3 * time.Hour}
+	p := delivery.Policy{InitialInterval: time.Hour, BackoffCoefficient: 1, MaxInterval: time.Hour, MaxDuration: 3 * time.Hour}
 	start := time.Unix(0, 0)
 	wait, ok := p.Next(1, start, start.Add(time.Hour), 0)
 	require.True(t, ok)
@@ -39,12 +39,12 @@ func TestNextStopsAtMaxDuration(t *testing.T) {
 }
 
 func TestNextHonoursRetryAfterWithinACap(t *testing.T) {
-	p := backoff.Policy{InitialInterval: time.Second, BackoffCoefficient: 2, MaxInterval: time.Hour}
+	p := delivery.Policy{InitialInterval: time.Second, BackoffCoefficient: 2, MaxInterval: time.Hour}
 	start := time.Unix(0, 0)
 	wait, _ := p.Next(1, start, start, 30*time.Second)
 	require.Equal(t, 30*time.Second, wait)
 	wait, _ = p.Next(1, start, start, 1000*time.Hour)
-	require.Equal(t, backoff.MaxRetryAfter, wait)
+	require.Equal(t, delivery.MaxRetryAfter, wait)
 	wait, _ = p.Next(1, start, start, time.Millisecond)
 	require.Equal(t, time.Second, wait, "a Retry-After shorter than the backoff does not hurry it")
 }

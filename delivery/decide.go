@@ -1,0 +1,84 @@
+package delivery
+
+import "time"
+
+// Outcome is what follows an attempt.
+type Outcome string
+
+const (
+	// Succeed: the receiver took the event; the delivery is done.
+	Succeed Outcome = "succeed"
+	// Retry: another attempt of the round is due at Decision.NextAttemptAt.
+	Retry Outcome = "retry"
+	// GiveUp: the round is exhausted. The delivery is failed and waits in
+	// its dead-letter window for a retry that starts a new round.
+	GiveUp Outcome = "give_up"
+	// Gone: the receiver answered 410 Gone or the subscription was deleted.
+	// No attempt can succeed any more; the delivery ends failed at once.
+	Gone Outcome = "gone"
+	// Cancel: the delivery was cancelled while its attempt was in flight.
+	Cancel Outcome = "cancel"
+	// A later outcome (disabling a subscription that keeps failing, say)
+	// is added here, with its own status, and the workflow's loop gets a
+	// phase for it.
+)
+
+// Round is the attempts so far of the current round: how many were made,
+// the one being decided included, and when the round began. A retry signal
+// after the policy gave up starts a new round.
+type Round struct {
+	Attempts int
+	Start    time.Time
+}
+
+// Facts are what became of the last attempt.
+type Facts struct {
+	Kind       Kind
+	StatusCode int
+	// RetryAfter is the receiver's Retry-After, 0 when absent.
+	RetryAfter time.Duration
+	// At is when the attempt ended; the next one is scheduled from it.
+	At time.Time
+}
+
+// Decision is what follows an attempt: the outcome, the status the
+// delivery moves to, and, for Retry, when the next attempt is due.
+type Decision struct {
+	Outcome       Outcome
+	Status        string
+	NextAttemptAt time.Time
+}
+
+// Final reports whether the delivery ends with this decision (Succeed, Gone
+// or Cancel); Retry and GiveUp leave it open.
+func (d Decision) Final() bool {
+	return d.Outcome == Succeed || d.Outcome == Gone || d.Outcome == Cancel
+}
+
+// Decide says what follows an attempt, from the policy, the attempts of the
+// round so far and the last attempt's facts. It is the one place an
+// attempt's outcome is decided: the attempt activity calls it before it
+// records the attempt, and the workflow calls it for an attempt that never
+// reported. It is pure and deterministic, so workflow code may call it.
+func Decide(p Policy, r Round, f Facts) Decision {
+	switch {
+	case f.Kind == KindCancelled:
+		return Decision{Outcome: Cancel, Status: StatusCancelled}
+	case f.Kind == KindAnswered && f.StatusCode >= 200 && f.StatusCode < 300:
+		return Decision{Outcome: Succeed, Status: StatusSucceeded}
+	case f.Kind == KindSubscriptionDeleted, f.StatusCode == 410:
+		// A 410 is the receiver's word even when its body broke off.
+		return Decision{Outcome: Gone, Status: StatusFailed}
+	}
+	wait, ok := p.Next(r.Attempts, r.Start, f.At, f.RetryAfter)
+	if !ok {
+		return Decision{Outcome: GiveUp, Status: StatusFailed}
+	}
+	return Decision{Outcome: Retry, Status: StatusRetrying, NextAttemptAt: f.At.Add(wait)}
+}
+
+// Apply writes a decision that followed a failed attempt into its record,
+// as the attempt log and the workflow history keep it.
+func (d Decision) Apply(a *Attempt) {
+	a.NextAttemptAt, a.GaveUp = d.NextAttemptAt, d.Outcome == GiveUp
+}

@@ -1,0 +1,130 @@
+// Package delivery is what a delivery is, apart from how it runs: its
+// statuses, the record of one attempt, the retry policy and how a
+// subscription's overrides resolve it, and Decide, the one function that
+// says what follows an attempt. It imports no Temporal, SQL or HTTP code, so
+// the workflow (deterministic), the attempt activity and the store all use
+// the same definitions.
+package delivery
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Delivery statuses, as the contract, the store and the HookflowStatus
+// search attribute name them.
+const (
+	StatusPending    = "pending"
+	StatusDelivering = "delivering"
+	StatusRetrying   = "retrying"
+	StatusSucceeded  = "succeeded"
+	StatusFailed     = "failed"
+	StatusCancelled  = "cancelled"
+)
+
+// Signals a delivery's workflow takes, by their registered names: the API
+// sends them, the event workflow sends cancel to the deliveries it started,
+// and running histories hold them, so they never change.
+const (
+	SignalCancel = "cancel"
+	SignalRetry  = "retry"
+)
+
+// Unfinished reports whether a delivery in status may still make an
+// attempt: pending, delivering or retrying.
+func Unfinished(status string) bool {
+	return status == StatusPending || status == StatusDelivering || status == StatusRetrying
+}
+
+// Kind says what became of one attempt's request, as a fact: the activity
+// reports it, Decide reads it.
+type Kind string
+
+const (
+	// KindAnswered: the receiver answered; the status code says how.
+	KindAnswered Kind = "answered"
+	// KindNotSent: nothing was sent (the subscription is paused, the request
+	// could not be signed or built).
+	KindNotSent Kind = "not_sent"
+	// KindRefused: the outbound guard refused the connection; nothing was
+	// sent.
+	KindRefused Kind = "refused"
+	// KindTimedOut: the receiver did not answer within the attempt timeout.
+	KindTimedOut Kind = "timed_out"
+	// KindConnectionFailed: the connection failed or broke before a whole
+	// answer came back.
+	KindConnectionFailed Kind = "connection_failed"
+	// KindSubscriptionDeleted: the subscription no longer exists.
+	KindSubscriptionDeleted Kind = "subscription_deleted"
+	// KindCancelled: the delivery was cancelled while the request was in
+	// flight, and the request was aborted.
+	KindCancelled Kind = "cancelled"
+	// KindNoReport: the attempt never reported (its worker died, the store
+	// was down); it counts as failed.
+	KindNoReport Kind = "no_report"
+)
+
+// Attempt is one line of the attempt log, and what the attempt activity
+// returns to the workflow (so it is in every history: its JSON names never
+// change).
+type Attempt struct {
+	Attempt    int       `json:"attempt"`
+	StartedAt  time.Time `json:"started_at"`
+	DurationMs int64     `json:"duration_ms"`
+	// Kind is what became of the request; empty in histories recorded
+	// before it was reported.
+	Kind       Kind   `json:"kind,omitempty"`
+	StatusCode int    `json:"status_code,omitempty"`
+	Error      string `json:"error,omitempty"`
+	// ResponseExcerpt is the first bytes of the response body.
+	ResponseExcerpt string `json:"response_excerpt,omitempty"`
+	// RetryAfter is the receiver's Retry-After on 429 and 503.
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	// NextAttemptAt and GaveUp are the Decision that followed a failed
+	// attempt: when the next attempt is due, or (zero time, GaveUp) that
+	// the round is exhausted.
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	GaveUp        bool      `json:"gave_up,omitempty"`
+}
+
+// Duration is a time.Duration that JSON shows as Go writes it ("72h0m0s"),
+// for operators reading workflow inputs in the Temporal UI. It reads that
+// form and a number of nanoseconds, the form inputs recorded before had.
+type Duration time.Duration
+
+// MarshalJSON writes d as "1h30m0s".
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads "1h30m0s" or a number of nanoseconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("duration %q: %w", s, err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	if string(b) == "null" {
+		return nil
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return fmt.Errorf("duration %s: want a string such as \"5s\" or nanoseconds: %w", b, err)
+	}
+	*d = Duration(n)
+	return nil
+}
+
+// Facts are the attempt's facts for Decide, with at the time it ended.
+func (a Attempt) Facts(at time.Time) Facts {
+	return Facts{Kind: a.Kind, StatusCode: a.StatusCode, RetryAfter: a.RetryAfter, At: at}
+}

@@ -1,0 +1,107 @@
+package workflows
+
+import (
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hookflow/hookflow/delivery"
+	"github.com/hookflow/hookflow/ids"
+)
+
+// A delivery workflow is started in two places: by the event workflow's
+// fan-out, as an abandoned child, and by the API, with signal-with-start,
+// when a cancel or a retry reaches a delivery whose workflow is not running.
+// Both build the start from here, so its id, queue, summary and search
+// attributes cannot drift apart.
+
+// NewDeliveryInput is the input of the delivery of an event to a target.
+func NewDeliveryInput(eventID, eventType string, t delivery.Target) DeliveryInput {
+	return DeliveryInput{
+		DeliveryID:      ids.Delivery(eventID, t.SubscriptionID),
+		EventID:         eventID,
+		EventType:       eventType,
+		SubscriptionID:  t.SubscriptionID,
+		URL:             t.URL,
+		Policy:          t.Policy,
+		AttemptTimeout:  t.AttemptTimeout,
+		FailedRetention: t.FailedRetention,
+	}
+}
+
+// deliveryStart is what every start of a delivery workflow sets.
+type deliveryStart struct {
+	id, taskQueue, summary string
+	attrs                  temporal.SearchAttributes
+}
+
+// startOf is the start of the delivery workflow for in, for the event
+// workflows of taskQueue.
+func startOf(in DeliveryInput, taskQueue string) deliveryStart {
+	status := StatusDelivering
+	if in.State != nil {
+		status = in.State.Status
+	}
+	return deliveryStart{
+		id:        ids.DeliveryWorkflow(in.DeliveryID),
+		taskQueue: DeliveryTaskQueue(taskQueue),
+		// Says in words what the workflow does, for the list of workflows
+		// in the Temporal UI.
+		summary: "deliver " + in.EventType + " " + in.EventID + " to " + in.URL,
+		attrs: temporal.NewSearchAttributes(
+			AttrEventType.ValueSet(in.EventType),
+			AttrEventID.ValueSet(in.EventID),
+			AttrSubscriptionID.ValueSet(in.SubscriptionID),
+			AttrStatus.ValueSet(status),
+		),
+	}
+}
+
+// DeliveryChildOptions start the delivery for in as a child of the event
+// workflow running on taskQueue: abandoned, so that it outlives its parent,
+// and never a second time for the same delivery.
+func DeliveryChildOptions(in DeliveryInput, taskQueue string) workflow.ChildWorkflowOptions {
+	s := startOf(in, taskQueue)
+	return workflow.ChildWorkflowOptions{
+		WorkflowID:            s.id,
+		TaskQueue:             s.taskQueue,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:         s.summary,
+		TypedSearchAttributes: s.attrs,
+	}
+}
+
+// DeliveryStartOptions start the delivery for in from a client, for the
+// event workflows of taskQueue: a running workflow is used as it is (its
+// signal goes to it); a closed one is started again only if reuse allows.
+func DeliveryStartOptions(in DeliveryInput, taskQueue string, reuse enumspb.WorkflowIdReusePolicy) client.StartWorkflowOptions {
+	s := startOf(in, taskQueue)
+	return client.StartWorkflowOptions{
+		ID:                       s.id,
+		TaskQueue:                s.taskQueue,
+		WorkflowIDReusePolicy:    reuse,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            s.summary,
+		TypedSearchAttributes:    s.attrs,
+	}
+}
+
+// RevivedState is where a new run of a failed delivery starts: failed, with
+// the attempt count and the newest attempts of its log (oldest first), so
+// that attempt numbers go on where they stopped and the retry signal that
+// comes with the start begins a new round at now.
+func RevivedState(deliveryID string, attempts int, log []delivery.Attempt, now time.Time) *DeliveryState {
+	if len(log) > RecentAttempts {
+		log = log[len(log)-RecentAttempts:]
+	}
+	state := &DeliveryState{DeliveryID: deliveryID, Status: StatusFailed, Attempts: attempts, RoundStart: now}
+	for _, a := range log {
+		state.Attempts = max(state.Attempts, a.Attempt)
+		state.Recent = append(state.Recent, a)
+	}
+	return state
+}

@@ -1,0 +1,80 @@
+package workflows_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/hookflow/hookflow/delivery"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// The fan-out and the API start the same workflow for the same delivery:
+// same id, queue, summary and search attributes.
+func TestTheFanOutAndTheAPIStartADeliveryAlike(t *testing.T) {
+	in := workflows.NewDeliveryInput("evt_1", "order.created", delivery.Target{
+		SubscriptionID: "sub_1", URL: "https://example.com/hook", AttemptTimeout: 15 * time.Second,
+	})
+	require.Equal(t, "evt_1:sub_1", in.DeliveryID)
+	child := workflows.DeliveryChildOptions(in, "hookflow")
+	start := workflows.DeliveryStartOptions(in, "hookflow", enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+
+	require.Equal(t, "delivery:evt_1:sub_1", child.WorkflowID)
+	require.Equal(t, child.WorkflowID, start.ID)
+	require.Equal(t, "hookflow-deliveries", child.TaskQueue)
+	require.Equal(t, child.TaskQueue, start.TaskQueue)
+	require.Equal(t, "deliver order.created evt_1 to https://example.com/hook", child.StaticSummary)
+	require.Equal(t, child.StaticSummary, start.StaticSummary)
+	require.Equal(t, child.TypedSearchAttributes, start.TypedSearchAttributes)
+	status, ok := child.TypedSearchAttributes.GetKeyword(workflows.AttrStatus)
+	require.True(t, ok)
+	require.Equal(t, workflows.StatusDelivering, status)
+
+	require.Equal(t, enumspb.PARENT_CLOSE_POLICY_ABANDON, child.ParentClosePolicy, "a delivery outlives its fan-out")
+	require.Equal(t, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE, child.WorkflowIDReusePolicy)
+	require.Equal(t, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, start.WorkflowIDReusePolicy)
+	require.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, start.WorkflowIDConflictPolicy, "a running delivery gets the signal")
+
+	// A revived delivery starts findable as failed, where its log stopped.
+	log := make([]delivery.Attempt, 12)
+	for i := range log {
+		log[i] = delivery.Attempt{Attempt: i + 1, StatusCode: 500}
+	}
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	in.State = workflows.RevivedState(in.DeliveryID, 3, log, now)
+	require.Equal(t, workflows.StatusFailed, in.State.Status)
+	require.Equal(t, 12, in.State.Attempts, "attempt numbers go on from the log")
+	require.Len(t, in.State.Recent, workflows.RecentAttempts)
+	require.Equal(t, 3, in.State.Recent[0].Attempt)
+	require.Equal(t, now, in.State.RoundStart)
+	status, _ = workflows.DeliveryStartOptions(in, "hookflow", enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE).TypedSearchAttributes.GetKeyword(workflows.AttrStatus)
+	require.Equal(t, workflows.StatusFailed, status)
+}
+
+// The Temporal UI shows the input as JSON: durations read as operators
+// write them, and inputs recorded with nanoseconds still decode.
+func TestTheDeliveryInputShowsReadableDurationsAndReadsTheOldForm(t *testing.T) {
+	in := deliveryInput()
+	b, err := json.Marshal(in)
+	require.NoError(t, err)
+	var shown map[string]any
+	require.NoError(t, json.Unmarshal(b, &shown))
+	require.Equal(t, "15s", shown["AttemptTimeout"])
+	require.Equal(t, "24h0m0s", shown["FailedRetention"])
+	require.Equal(t, "72h0m0s", shown["Policy"].(map[string]any)["max_duration"])
+	require.Equal(t, "evt_1:sub_1", shown["DeliveryID"])
+	var back workflows.DeliveryInput
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, in, back)
+
+	old := `{"DeliveryID":"evt_1:sub_1","EventID":"evt_1","EventType":"order.created","SubscriptionID":"sub_1",
+		"URL":"https://example.com/hook","Policy":{"initial_interval":5000000000,"backoff_coefficient":2,
+		"max_interval":3600000000000,"max_attempts":0,"max_duration":259200000000000},
+		"AttemptTimeout":15000000000,"FailedRetention":86400000000000,"State":null}`
+	var decoded workflows.DeliveryInput
+	require.NoError(t, json.Unmarshal([]byte(old), &decoded))
+	require.Equal(t, in, decoded)
+}
