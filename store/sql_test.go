@@ -204,6 +204,8 @@ func TestOpenConcurrentlyOnFreshDatabase(t *testing.T) {
 
 // Subscriptions written before migration 3 (which copies each one's status
 // next to its event types for MatchSubscriptions) must match as before it.
+// Records written before migration 6 (applications) belong to default and
+// keep their workflow ids.
 func TestMigrationCopiesStatusOfExistingSubscriptions(t *testing.T) {
 	for name, tc := range map[string]struct {
 		url     func(testing.TB) string
@@ -241,8 +243,26 @@ func TestMigrationCopiesStatusOfExistingSubscriptions(t *testing.T) {
 				_, err = db.ExecContext(t.Context(), q(`INSERT INTO subscription_event_types (pattern, subscription_id) VALUES ('*', ?)`), sub.id)
 				require.NoError(t, err)
 			}
+			_, err = db.ExecContext(t.Context(), `INSERT INTO events (id, type, payload, body_hash, workflow_id, created_at)
+				VALUES ('evt_old', 'order.created', '{}', 'h', 'event:evt_old', 1)`)
+			require.NoError(t, err)
+			_, err = db.ExecContext(t.Context(), `INSERT INTO deliveries (id, event_id, subscription_id, url, status, workflow_id, updated_at)
+				VALUES ('evt_old:sub_b_on', 'evt_old', 'sub_b_on', 'https://example.test', 'retrying', 'delivery:evt_old:sub_b_on', 1)`)
+			require.NoError(t, err)
 
 			s := openStore(t, u)
+			ev, err := s.GetEvent(t.Context(), store.DefaultApplication, "evt_old")
+			require.NoError(t, err)
+			require.Equal(t, "event:evt_old", ev.WorkflowID, "an old event keeps its workflow id")
+			d, err := s.GetDelivery(t.Context(), store.DefaultApplication, "evt_old:sub_b_on")
+			require.NoError(t, err)
+			require.Equal(t, "delivery:evt_old:sub_b_on", d.WorkflowID)
+			unfinished, err := s.ListUnfinishedDeliveries(t.Context(), store.DefaultApplication, "", 0)
+			require.NoError(t, err)
+			require.Len(t, unfinished, 1)
+			sub, err := s.GetSubscription(t.Context(), store.DefaultApplication, "sub_a_off")
+			require.NoError(t, err)
+			require.Equal(t, store.DefaultApplication, sub.ApplicationID)
 			matched, err := s.MatchSubscriptions(t.Context(), store.DefaultApplication, "order.created", "", 1)
 			require.NoError(t, err)
 			require.Len(t, matched, 1)
