@@ -178,8 +178,9 @@ func (e apiError) fields() map[string]string {
 // createApplications makes the applications a test's paths name.
 func createApplications(t testing.TB, ta *testAPI, apps ...string) {
 	t.Helper()
-	// Applications come with the applications branch; until then any id
-	// in a path is one.
-	_ = ta
-	_ = apps
+	for _, app := range apps {
+		require.NoError(t, ta.store.CreateApplication(context.Background(), store.Application{
+			ID: app, Name: app, CreatedAt: ta.now, UpdatedAt: ta.now,
+		}))
+	}
 }
