@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // AppToken is an application token as stored: its SHA-256 (hex), never the
@@ -34,10 +37,12 @@ type ListAppTokensParams struct {
 
 // TokenStore keeps application tokens.
 type TokenStore interface {
-	// CreateAppToken stores t; an existing id or hash is ErrConflict.
+	// CreateAppToken stores t; an existing id or hash is ErrConflict, an
+	// unknown application ErrApplicationNotFound.
 	CreateAppToken(ctx context.Context, t AppToken) error
-	// GetAppTokenByHash returns the token whose hash is hash, expired and
-	// revoked ones included: the caller decides what they may do.
+		// GetAppTokenByHash returns the token whose hash is hash, expired and
+	// revoked ones included (the caller decides what they may do), as long
+	// as the application it was minted for exists.
 	GetAppTokenByHash(ctx context.Context, hash string) (AppToken, error)
 	// ListAppTokens returns a page of an application's tokens by id,
 	// without their hashes.
@@ -72,23 +77,35 @@ func (r appTokenRow) token() AppToken {
 	}
 }
 
-// CreateAppToken implements Store.
+// CreateAppToken implements Store. The application is checked in the same
+// transaction, so that no token is minted for an application being deleted.
 func (s *SQL) CreateAppToken(ctx context.Context, t AppToken) error {
-	_, err := exec(ctx, s.db, `INSERT INTO app_tokens (`+appTokenColumns+`) VALUES (?,?,?,?,?,?,?)`,
-		t.ID, t.ApplicationID, t.Description, t.Hash, micros(t.CreatedAt), micros(t.ExpiresAt), micros(t.RevokedAt))
-	if isUniqueViolation(err) {
-		return fmt.Errorf("store: app token %s exists: %w", t.ID, ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("store: insert app token: %w", err)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.applicationExists(ctx, tx, t.ApplicationID); err != nil {
+			return err
+		}
+		_, err := exec(ctx, tx, `INSERT INTO app_tokens (`+appTokenColumns+`) VALUES (?,?,?,?,?,?,?)`,
+			t.ID, t.ApplicationID, t.Description, t.Hash, micros(t.CreatedAt), micros(t.ExpiresAt), micros(t.RevokedAt))
+		if isUniqueViolation(err) {
+			return fmt.Errorf("store: app token %s exists: %w", t.ID, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("store: insert app token: %w", err)
+		}
+		return nil
+	})
 }
 
-// GetAppTokenByHash implements Store.
+// GetAppTokenByHash implements Store. A token whose application is gone is
+// not found, and so is one minted for an earlier application of the same
+// id (created before the application that has the id now): deleting an
+// application ends its tokens, and re-creating the id does not bring them
+// back.
 func (s *SQL) GetAppTokenByHash(ctx context.Context, hash string) (AppToken, error) {
 	var r appTokenRow
-	err := getRow(ctx, s.db, &r, `SELECT `+appTokenColumns+` FROM app_tokens WHERE token_hash = ?`, hash)
+	err := getRow(ctx, s.db, &r, `SELECT `+prefixed("t.", appTokenColumns)+` FROM app_tokens t
+		JOIN applications a ON a.id = t.application_id AND a.created_at <= t.created_at
+		WHERE t.token_hash = ?`, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AppToken{}, ErrNotFound
 	}
@@ -138,4 +155,13 @@ func (s *SQL) RevokeAppToken(ctx context.Context, app, id string, at time.Time) 
 	t := r.token()
 	t.Hash = ""
 	return t, nil
+}
+
+// prefixed qualifies each column of a column list with prefix.
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }

@@ -14,6 +14,11 @@ func exerciseAppTokens(t *testing.T, newStore func(t *testing.T) store.Store) {
 	s := newStore(t)
 	ctx := context.Background()
 	exp := t0.Add(24 * time.Hour)
+	for _, app := range []string{"acme", "globex"} {
+		require.NoError(t, s.CreateApplication(ctx, store.Application{ID: app, Name: app, CreatedAt: t0, UpdatedAt: t0}))
+	}
+	require.ErrorIs(t, s.CreateAppToken(ctx, store.AppToken{ID: "tok_0", ApplicationID: "nope", Hash: "0000", CreatedAt: t0, ExpiresAt: exp}),
+		store.ErrApplicationNotFound)
 	acme := store.AppToken{ID: "tok_1", ApplicationID: "acme", Description: "ci", Hash: "aa11", CreatedAt: t0, ExpiresAt: exp}
 	require.NoError(t, s.CreateAppToken(ctx, acme))
 	require.NoError(t, s.CreateAppToken(ctx, store.AppToken{ID: "tok_2", ApplicationID: "acme", Hash: "bb22", CreatedAt: t0, ExpiresAt: t0.Add(-time.Second)}))
@@ -65,6 +70,19 @@ func exerciseAppTokens(t *testing.T, newStore func(t *testing.T) store.Store) {
 	list, err = s.ListAppTokens(ctx, store.ListAppTokensParams{ApplicationID: "acme"})
 	require.NoError(t, err)
 	require.Equal(t, stored(at), list[0].RevokedAt)
+
+	// Deleting an application ends its tokens; re-creating its id does not
+	// bring them back.
+	require.NoError(t, s.DeleteApplication(ctx, "globex"))
+	_, err = s.GetAppTokenByHash(ctx, "cc33")
+	require.ErrorIs(t, err, store.ErrNotFound, "the token of a deleted application")
+	later := t0.Add(time.Hour)
+	require.NoError(t, s.CreateApplication(ctx, store.Application{ID: "globex", Name: "again", CreatedAt: later, UpdatedAt: later}))
+	_, err = s.GetAppTokenByHash(ctx, "cc33")
+	require.ErrorIs(t, err, store.ErrNotFound, "a token of the earlier application of that id")
+	require.NoError(t, s.CreateAppToken(ctx, store.AppToken{ID: "tok_4", ApplicationID: "globex", Hash: "ee55", CreatedAt: later, ExpiresAt: later.Add(time.Hour)}))
+	_, err = s.GetAppTokenByHash(ctx, "ee55")
+	require.NoError(t, err, "a token of the new one")
 }
 
 func tokenIDs(ts []store.AppToken) []string {
