@@ -77,15 +77,26 @@ func (r appTokenRow) token() AppToken {
 	}
 }
 
-// CreateAppToken implements Store. The application is checked in the same
-// transaction, so that no token is minted for an application being deleted.
+// CreateAppToken implements Store. The application is read in the same
+// transaction (locked for share in PostgreSQL, as subscriptions do), so that
+// no token is minted for an application being deleted, and its created_at
+// is kept with the token to tell it from a later application of that id.
 func (s *SQL) CreateAppToken(ctx context.Context, t AppToken) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := s.applicationExists(ctx, tx, t.ApplicationID); err != nil {
-			return err
+		query := `SELECT created_at FROM applications WHERE id = ?`
+		if s.postgres {
+			query += ` FOR SHARE`
 		}
-		_, err := exec(ctx, tx, `INSERT INTO app_tokens (`+appTokenColumns+`) VALUES (?,?,?,?,?,?,?)`,
-			t.ID, t.ApplicationID, t.Description, t.Hash, micros(t.CreatedAt), micros(t.ExpiresAt), micros(t.RevokedAt))
+		var appCreated int64
+		err := getRow(ctx, tx, &appCreated, query, t.ApplicationID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: application %s: %w", t.ApplicationID, ErrApplicationNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("store: read application %s: %w", t.ApplicationID, err)
+		}
+		_, err = exec(ctx, tx, `INSERT INTO app_tokens (`+appTokenColumns+`, application_created_at) VALUES (?,?,?,?,?,?,?,?)`,
+			t.ID, t.ApplicationID, t.Description, t.Hash, micros(t.CreatedAt), micros(t.ExpiresAt), micros(t.RevokedAt), appCreated)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("store: app token %s exists: %w", t.ID, ErrConflict)
 		}
@@ -98,13 +109,12 @@ func (s *SQL) CreateAppToken(ctx context.Context, t AppToken) error {
 
 // GetAppTokenByHash implements Store. A token whose application is gone is
 // not found, and so is one minted for an earlier application of the same
-// id (created before the application that has the id now): deleting an
-// application ends its tokens, and re-creating the id does not bring them
-// back.
+// id: deleting an application ends its tokens, and re-creating the id does
+// not bring them back.
 func (s *SQL) GetAppTokenByHash(ctx context.Context, hash string) (AppToken, error) {
 	var r appTokenRow
 	err := getRow(ctx, s.db, &r, `SELECT `+prefixed("t.", appTokenColumns)+` FROM app_tokens t
-		JOIN applications a ON a.id = t.application_id AND a.created_at <= t.created_at
+		JOIN applications a ON a.id = t.application_id AND a.created_at = t.application_created_at
 		WHERE t.token_hash = ?`, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AppToken{}, ErrNotFound

@@ -2,7 +2,9 @@
 -- Application tokens: credentials an admin mints for one application. Only
 -- the SHA-256 of a token is kept (the token is shown once, when minted), so
 -- that a copy of the database lets no one in. revoked_at is 0 while the
--- token is live.
+-- token is live. application_created_at is the created_at of the
+-- application the token was minted for: a token is good only while that
+-- very application exists, not a later one created under the same id.
 CREATE TABLE app_tokens (
     id             TEXT COLLATE "C" PRIMARY KEY,
     application_id TEXT COLLATE "C" NOT NULL,
@@ -10,7 +12,8 @@ CREATE TABLE app_tokens (
     token_hash     TEXT NOT NULL UNIQUE,
     created_at     BIGINT NOT NULL,
     expires_at     BIGINT NOT NULL,
-    revoked_at     BIGINT NOT NULL DEFAULT 0
+    revoked_at     BIGINT NOT NULL DEFAULT 0,
+    application_created_at BIGINT NOT NULL
 );
 -- Listing one application's tokens by id, the cursor order.
 CREATE INDEX app_tokens_by_application ON app_tokens (application_id, id);
