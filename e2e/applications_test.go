@@ -177,9 +177,9 @@ func TestDeletingAnApplicationCancelsItsUnfinishedDeliveries(t *testing.T) {
 		if d.Status == store.DeliveryCancelled {
 			cancelled++
 		}
-		desc, err := tp.Client.DescribeWorkflowExecution(ctx, d.WorkflowID, "")
+		desc, err := tp.Client.DescribeWorkflow(ctx, d.WorkflowID, "")
 		if err == nil {
-			require.NotEqual(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.WorkflowExecutionInfo.Status, "delivery %s still runs", d.ID)
+			require.NotEqual(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.Status, "delivery %s still runs", d.ID)
 		}
 	}
 	require.Positive(t, cancelled, "the deletion cancelled the deliveries under way")
