@@ -172,6 +172,11 @@ func (c *Client) do(ctx context.Context, r request) error {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		// Say it once: a *url.Error repeats the method and the URL.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("%s %s: %w", r.method, c.base.Redacted()+r.path, err)
 	}
 	defer resp.Body.Close()

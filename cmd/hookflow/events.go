@@ -117,7 +117,11 @@ func eventsGet(r *remote) *cobra.Command {
 				row(w, "WORKFLOW", ev.WorkflowID)
 				row(w, "RUN", orDash(ev.RunID))
 				fmt.Fprintln(w)
-				deliveriesTable(w, ev.Deliveries)
+				ds := append([]client.DeliverySummary(nil), ev.Deliveries...)
+				for i := range ds {
+					ds[i].EventID = ev.ID
+				}
+				deliveriesTable(w, ds)
 			})
 		},
 	}

@@ -68,7 +68,7 @@ Standard Webhooks, to every subscriber, with retries, on Temporal.
 
 Server commands read their configuration from HOOKFLOW_* environment
 variables (README "Configuration"). Client commands call a running
-Hookflow at HOOKFLOW_URL with HOOKFLOW_API_KEY (or --url, --api-key),
+Hookflow at HOOKFLOW_URL with HOOKFLOW_API_KEY (or --hookflow-url, --api-key),
 print a table, or JSON with --json, and exit non-zero on any error.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -37,7 +37,8 @@ type remote struct {
 // --json send` both work).
 func addRemoteFlags(cmd *cobra.Command, r *remote) {
 	f := cmd.PersistentFlags()
-	f.StringVar(&r.url, "url", defaultURL, "Hookflow's base URL (env HOOKFLOW_URL)")
+	// Not --url: that is the subscriber's URL in `subscriptions create`.
+	f.StringVar(&r.url, "hookflow-url", defaultURL, "Hookflow's base URL (env HOOKFLOW_URL)")
 	f.StringVar(&r.apiKey, "api-key", "", "API key, one of the server's HOOKFLOW_API_KEYS (env HOOKFLOW_API_KEY; the variable keeps it out of ps)")
 	f.StringVar(&r.app, "app", "", `application id (env HOOKFLOW_APP); empty: the top-level routes, the application "default"`)
 	f.BoolVar(&r.json, "json", false, "print the API's answer as JSON instead of a table")
@@ -48,7 +49,7 @@ func addRemoteFlags(cmd *cobra.Command, r *remote) {
 // for a flag left unset.
 func (r *remote) client(cmd *cobra.Command) (*client.Client, error) {
 	flags := cmd.Flags()
-	url := fromEnv(flags, "url", "HOOKFLOW_URL", r.url)
+	url := fromEnv(flags, "hookflow-url", "HOOKFLOW_URL", r.url)
 	key := fromEnv(flags, "api-key", "HOOKFLOW_API_KEY", r.apiKey)
 	app := fromEnv(flags, "app", "HOOKFLOW_APP", r.app)
 	c, err := client.New(url, key, client.WithUserAgent("hookflow-cli/"+readBuildVersion().Version),
