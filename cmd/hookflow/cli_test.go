@@ -257,6 +257,20 @@ func TestSendAnEventAndSeeItDelivered(t *testing.T) {
 	hookflowJSON(t, env, &cleared, "subscriptions", "update", sub.ID, "--status", "active", "--clear-headers")
 	require.Equal(t, "active", cleared.Status)
 	require.Empty(t, cleared.Headers)
+
+	// A retry schedule of its own, in Go durations, and back to the server's.
+	var retrying client.Subscription
+	hookflowJSON(t, env, &retrying, "subscriptions", "update", sub.ID, "--retry-max-attempts", "3", "--retry-initial-interval", "2s", "--retry-max-duration", "1h")
+	require.NotNil(t, retrying.Retry)
+	require.Equal(t, 3, *retrying.Retry.MaxAttempts)
+	require.Equal(t, 2.0, *retrying.Retry.InitialIntervalSeconds)
+	require.Equal(t, 3600.0, *retrying.Retry.MaxDurationSeconds)
+	require.Nil(t, retrying.Retry.BackoffCoefficient, "a flag left out follows the server's")
+	r = hookflow(t, env, "subscriptions", "get", sub.ID)
+	require.Regexp(t, `(?m)^RETRY\s+max 3 attempts, first backoff 2s, for at most 1h0m0s$`, r.stdout)
+	var back client.Subscription
+	hookflowJSON(t, env, &back, "subscriptions", "update", sub.ID, "--clear-retry")
+	require.Nil(t, back.Retry)
 }
 
 func mustField(t *testing.T, body []byte, field string) json.RawMessage {

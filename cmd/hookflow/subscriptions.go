@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -31,18 +32,21 @@ func subscriptionsCreate(r *remote) *cobra.Command {
 	var (
 		in      client.NewSubscription
 		headers []string
+		retry   retryFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "create --url URL --event-type TYPE [--event-type TYPE ...]",
 		Short: "Subscribe a URL to event types; prints its signing secret",
 		Example: `  hookflow subscriptions create --url https://example.com/hooks --event-type 'order.*'
-  hookflow subscriptions create --url https://example.com/hooks --event-type order.created,order.paid --header X-Team=billing`,
+  hookflow subscriptions create --url https://example.com/hooks --event-type order.created,order.paid --header X-Team=billing
+  hookflow subscriptions create --url https://example.com/hooks --event-type 'invoice.*' --retry-max-attempts 3 --retry-initial-interval 2s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
 			if in.Headers, err = parseHeaders(headers); err != nil {
 				return usageError{cmd: cmd, err: err}
 			}
+			in.Retry, _ = retry.policy(cmd)
 			c, err := r.client(cmd)
 			if err != nil {
 				return err
@@ -61,6 +65,7 @@ func subscriptionsCreate(r *remote) *cobra.Command {
 	f.StringVar(&in.Secret, "secret", "", "signing secret (whsec_ and base64); generated when left out")
 	f.StringArrayVar(&headers, "header", nil, "NAME=VALUE header sent with every webhook; repeat for more")
 	f.Float64Var(&in.TimeoutSeconds, "timeout-seconds", 0, "per-attempt timeout, 1 to 60 (default: the server's)")
+	retry.add(cmd)
 	mustRequire(cmd, "url", "event-type")
 	return cmd
 }
@@ -124,6 +129,8 @@ func subscriptionsUpdate(r *remote) *cobra.Command {
 		headers      []string
 		clearHeaders bool
 		timeout      float64
+		retry        retryFlags
+		clearRetry   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "update ID [flags]",
@@ -151,6 +158,14 @@ func subscriptionsUpdate(r *remote) *cobra.Command {
 				}
 				p.Headers = client.Value(h)
 			}
+			switch policy, given := retry.policy(cmd); {
+			case clearRetry && given:
+				return usageError{cmd: cmd, err: fmt.Errorf("--retry-* and --clear-retry together")}
+			case clearRetry:
+				p.Retry = client.Null[client.Retry]()
+			case given:
+				p.Retry = client.Value(*policy)
+			}
 			c, err := r.client(cmd)
 			if err != nil {
 				return err
@@ -170,6 +185,8 @@ func subscriptionsUpdate(r *remote) *cobra.Command {
 	f.BoolVar(&clearHeaders, "clear-headers", false, "remove every header")
 	f.Float64Var(&timeout, "timeout-seconds", 0, "new per-attempt timeout, 1 to 60")
 	f.StringVar(&p.Status, "status", "", "active or paused")
+	retry.add(cmd)
+	f.BoolVar(&clearRetry, "clear-retry", false, "follow the server's retry schedule again")
 	return cmd
 }
 
@@ -253,6 +270,51 @@ func subscriptionsRotate(r *remote) *cobra.Command {
 	return cmd
 }
 
+// retryFlags are a subscription's own retry schedule; each one left out
+// follows the server's.
+type retryFlags struct {
+	initial, maxInterval, maxDuration time.Duration
+	coefficient                       float64
+	maxAttempts                       int
+}
+
+func (rf *retryFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.IntVar(&rf.maxAttempts, "retry-max-attempts", 0, "attempts per round; 0 is no limit but --retry-max-duration")
+	f.DurationVar(&rf.initial, "retry-initial-interval", 0, "first backoff, like 5s")
+	f.Float64Var(&rf.coefficient, "retry-backoff-coefficient", 0, "growth of each backoff, 1 to 10")
+	f.DurationVar(&rf.maxInterval, "retry-max-interval", 0, "longest backoff, like 4h")
+	f.DurationVar(&rf.maxDuration, "retry-max-duration", 0, "how long a round of attempts may last, like 72h")
+}
+
+// policy is the schedule the given flags make, and whether any was given.
+func (rf *retryFlags) policy(cmd *cobra.Command) (*client.Retry, bool) {
+	f := cmd.Flags()
+	var r client.Retry
+	given := false
+	seconds := func(name string, d time.Duration) *float64 {
+		if !f.Changed(name) {
+			return nil
+		}
+		given = true
+		s := d.Seconds()
+		return &s
+	}
+	r.InitialIntervalSeconds = seconds("retry-initial-interval", rf.initial)
+	r.MaxIntervalSeconds = seconds("retry-max-interval", rf.maxInterval)
+	r.MaxDurationSeconds = seconds("retry-max-duration", rf.maxDuration)
+	if f.Changed("retry-backoff-coefficient") {
+		given, r.BackoffCoefficient = true, &rf.coefficient
+	}
+	if f.Changed("retry-max-attempts") {
+		given, r.MaxAttempts = true, &rf.maxAttempts
+	}
+	if !given {
+		return nil, false
+	}
+	return &r, true
+}
+
 func subscriptionTable(w io.Writer, s client.Subscription) {
 	row(w, "ID", s.ID)
 	row(w, "URL", s.URL)
@@ -269,6 +331,9 @@ func subscriptionTable(w io.Writer, s client.Subscription) {
 	}
 	if s.TimeoutSeconds > 0 {
 		row(w, "TIMEOUT", fmt.Sprintf("%gs", s.TimeoutSeconds))
+	}
+	if s.Retry != nil {
+		row(w, "RETRY", retryText(*s.Retry))
 	}
 	if s.Secret != "" {
 		row(w, "SECRET", s.Secret)
@@ -304,4 +369,24 @@ func mustRequire(cmd *cobra.Command, names ...string) {
 			panic(err)
 		}
 	}
+}
+
+// retryText is a subscription's own schedule in words, the fields it sets.
+func retryText(r client.Retry) string {
+	var parts []string
+	if r.MaxAttempts != nil {
+		parts = append(parts, fmt.Sprintf("max %d attempts", *r.MaxAttempts))
+	}
+	secs := func(label string, v *float64) {
+		if v != nil {
+			parts = append(parts, label+" "+(time.Duration(*v*float64(time.Second))).String())
+		}
+	}
+	secs("first backoff", r.InitialIntervalSeconds)
+	if r.BackoffCoefficient != nil {
+		parts = append(parts, fmt.Sprintf("x%g", *r.BackoffCoefficient))
+	}
+	secs("longest backoff", r.MaxIntervalSeconds)
+	secs("for at most", r.MaxDurationSeconds)
+	return strings.Join(parts, ", ")
 }
