@@ -315,7 +315,7 @@ func TestAPIErrorsExitNonZeroWithTheAPIsMessage(t *testing.T) {
 
 // serve and api will not put an open API on a public address; the
 // setting that allows it must be spelled out. The worker has no API.
-func TestOpenAPIBeyondLoopbackNeedsWords(t *testing.T) {
+func TestUnauthenticatedAPIBeyondLoopbackNeedsWords(t *testing.T) {
 	base := []string{
 		"HOOKFLOW_TEMPORAL_ADDRESS=" + tp.Address,
 		"HOOKFLOW_DATABASE_URL=sqlite://" + filepath.Join(t.TempDir(), "hookflow.db"),

@@ -72,7 +72,7 @@ func fromEnv(flags *pflag.FlagSet, flag, env, value string) string {
 	return value
 }
 
-// printer prints one answer: as JSON with --json, else as the table the
+// print prints one answer: as JSON with --json, else as the table the
 // command draws.
 func (r *remote) print(cmd *cobra.Command, v any, table func(w io.Writer)) error {
 	out := cmd.OutOrStdout()
