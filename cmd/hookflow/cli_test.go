@@ -161,6 +161,16 @@ func TestHelpOfEveryCommand(t *testing.T) {
 	}
 }
 
+// The README shows `hookflow --help` as the binary prints it.
+func TestREADMEShowsTheRootHelp(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	r := hookflow(t, nil, "--help")
+	require.Equal(t, 0, r.code)
+	require.Contains(t, string(readme), "$ hookflow --help\n"+r.stdout+"```",
+		"README.md's Operator CLI section must show the current hookflow --help")
+}
+
 // `hookflow` alone prints the root help; an unknown command or flag, or
 // a missing argument, exits 1 and points at the help.
 func TestUsageErrors(t *testing.T) {
