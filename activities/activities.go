@@ -53,6 +53,8 @@ const (
 	SetDeliveryStatusName = "hookflow.SetDeliveryStatus"
 	CancelDeliveriesName  = "hookflow.CancelDeliveries"
 	PauseName             = "hookflow.Pause"
+
+	CancelApplicationDeliveriesName = "hookflow.CancelApplicationDeliveries"
 )
 
 // Register adds every activity to r under its pinned name, so that renaming
@@ -63,6 +65,7 @@ func Register(r worker.ActivityRegistry, a *Activities) {
 	r.RegisterActivityWithOptions(a.SetDeliveryStatus, activity.RegisterOptions{Name: SetDeliveryStatusName})
 	r.RegisterActivityWithOptions(a.CancelDeliveries, activity.RegisterOptions{Name: CancelDeliveriesName})
 	r.RegisterActivityWithOptions(a.Pause, activity.RegisterOptions{Name: PauseName})
+	r.RegisterActivityWithOptions(a.CancelApplicationDeliveries, activity.RegisterOptions{Name: CancelApplicationDeliveriesName})
 }
 
 // Pause waits for d. Run as a local activity it holds the workflow task
@@ -88,8 +91,11 @@ func (a *Activities) now() time.Time {
 
 // ClaimTargetsInput asks for one page of the subscriptions an event goes to.
 type ClaimTargetsInput struct {
-	EventID   string
-	EventType string
+	// ApplicationID is the event's application; empty in fan-outs started
+	// before applications existed, which belong to default.
+	ApplicationID string `json:",omitempty"`
+	EventID       string
+	EventType     string
 	// After is the cursor: the last subscription id of the previous page.
 	After string
 	Limit int
@@ -107,7 +113,8 @@ type ClaimTargetsResult struct {
 // after the last page marks the event dispatched. It returns the targets
 // the fan-out starts a delivery workflow for.
 func (a *Activities) ClaimTargets(ctx context.Context, in ClaimTargetsInput) (ClaimTargetsResult, error) {
-	subs, err := a.Store.MatchSubscriptions(ctx, in.EventType, in.After, in.Limit)
+	app := ApplicationOf(in.ApplicationID)
+	subs, err := a.Store.MatchSubscriptions(ctx, app, in.EventType, in.After, in.Limit)
 	if err != nil {
 		return ClaimTargetsResult{}, fmt.Errorf("match subscriptions of %s: %w", in.EventType, err)
 	}
@@ -118,19 +125,28 @@ func (a *Activities) ClaimTargets(ctx context.Context, in ClaimTargetsInput) (Cl
 		res.Targets = append(res.Targets, a.Defaults.Target(s.ID, s.URL, s.Retry, s.Timeout))
 		id := ids.Delivery(in.EventID, s.ID)
 		deliveries = append(deliveries, store.Delivery{
-			ID: id, EventID: in.EventID, SubscriptionID: s.ID, URL: s.URL,
-			Status: delivery.StatusPending, WorkflowID: ids.DeliveryWorkflow(id), UpdatedAt: now,
+			ID: id, ApplicationID: app, EventID: in.EventID, SubscriptionID: s.ID, URL: s.URL,
+			Status: delivery.StatusPending, WorkflowID: ids.DeliveryWorkflow(in.ApplicationID, id), UpdatedAt: now,
 		})
 	}
 	if err := a.Store.AddDeliveries(ctx, deliveries); err != nil {
 		return ClaimTargetsResult{}, fmt.Errorf("add deliveries of %s: %w", in.EventID, err)
 	}
 	if res.Done {
-		if err := a.Store.MarkEventDispatched(ctx, in.EventID); err != nil {
+		if err := a.Store.MarkEventDispatched(ctx, app, in.EventID); err != nil {
 			return ClaimTargetsResult{}, fmt.Errorf("mark %s dispatched: %w", in.EventID, err)
 		}
 	}
 	return res, nil
+}
+
+// ApplicationOf is the application of an activity input: inputs recorded
+// before applications existed name none and belong to default.
+func ApplicationOf(app string) string {
+	if app == "" {
+		return store.DefaultApplication
+	}
+	return app
 }
 
 // SetDeliveryStatusInput moves a delivery to a status no attempt decided:

@@ -18,7 +18,10 @@ import (
 // be cancelled. (Inputs recorded before also carry the signal's name,
 // which is now delivery.SignalCancel; decoding ignores it.)
 type CancelDeliveriesInput struct {
-	EventID string
+	// ApplicationID is the event's application; empty in inputs recorded
+	// before applications existed (default).
+	ApplicationID string `json:",omitempty"`
+	EventID       string
 }
 
 // CancelDeliveriesResult counts what was cancelled.
@@ -32,11 +35,12 @@ type CancelDeliveriesResult struct {
 // fan-out has stopped; the event is then marked dispatched, since no
 // delivery of it will start any more.
 func (a *Activities) CancelDeliveries(ctx context.Context, in CancelDeliveriesInput) (CancelDeliveriesResult, error) {
-	n, err := CancelUnfinished(ctx, a.Store, activity.GetClient(ctx), in.EventID)
+	app := ApplicationOf(in.ApplicationID)
+	n, err := CancelUnfinished(ctx, a.Store, activity.GetClient(ctx), app, in.EventID)
 	if err != nil {
 		return CancelDeliveriesResult{Cancelled: n}, err
 	}
-	if err := a.Store.MarkEventDispatched(ctx, in.EventID); err != nil {
+	if err := a.Store.MarkEventDispatched(ctx, app, in.EventID); err != nil {
 		return CancelDeliveriesResult{Cancelled: n}, fmt.Errorf("mark %s dispatched: %w", in.EventID, err)
 	}
 	return CancelDeliveriesResult{Cancelled: n}, nil
@@ -49,11 +53,17 @@ func (a *Activities) CancelDeliveries(ctx context.Context, in CancelDeliveriesIn
 // closed, or from that workflow after its last child started), or a
 // delivery about to start could be marked cancelled and then run.
 // Succeeded, failed and cancelled deliveries are left alone.
-func CancelUnfinished(ctx context.Context, st store.Store, c client.Client, eventID string) (int, error) {
-	ds, err := st.ListDeliveries(ctx, eventID)
+func CancelUnfinished(ctx context.Context, st store.Store, c client.Client, app, eventID string) (int, error) {
+	ds, err := st.ListDeliveries(ctx, app, eventID)
 	if err != nil {
 		return 0, fmt.Errorf("list deliveries of %s: %w", eventID, err)
 	}
+	return cancelEach(ctx, st, c, ds)
+}
+
+// cancelEach signals cancel to each unfinished delivery of ds, and marks
+// cancelled the pending ones whose workflow does not exist.
+func cancelEach(ctx context.Context, st store.Store, c client.Client, ds []store.Delivery) (int, error) {
 	n := 0
 	for _, d := range ds {
 		if !delivery.Unfinished(d.Status) {
@@ -76,4 +86,40 @@ func CancelUnfinished(ctx context.Context, st store.Store, c client.Client, even
 		}
 	}
 	return n, nil
+}
+
+// CancelApplicationDeliveriesInput names one page of a deleted
+// application's unfinished deliveries: ids greater than After, at most
+// Limit.
+type CancelApplicationDeliveriesInput struct {
+	ApplicationID string
+	After         string
+	Limit         int
+}
+
+// CancelApplicationDeliveriesResult says how far a page went.
+type CancelApplicationDeliveriesResult struct {
+	// Cancelled counts the deliveries signalled or marked cancelled.
+	Cancelled int
+	// Last is the id of the page's last delivery, the next page's cursor;
+	// empty when the page was empty, and the job is done.
+	Last string
+}
+
+// CancelApplicationDeliveries cancels one page of the unfinished
+// deliveries of a deleted application. The application's subscriptions are
+// gone already, so no new delivery joins them: paging by id ends.
+func (a *Activities) CancelApplicationDeliveries(ctx context.Context, in CancelApplicationDeliveriesInput) (CancelApplicationDeliveriesResult, error) {
+	ds, err := a.Store.ListUnfinishedDeliveries(ctx, in.ApplicationID, in.After, in.Limit)
+	if err != nil {
+		return CancelApplicationDeliveriesResult{}, fmt.Errorf("list unfinished deliveries of application %s: %w", in.ApplicationID, err)
+	}
+	if len(ds) == 0 {
+		return CancelApplicationDeliveriesResult{}, nil
+	}
+	n, err := cancelEach(ctx, a.Store, activity.GetClient(ctx), ds)
+	if err != nil {
+		return CancelApplicationDeliveriesResult{Cancelled: n}, err
+	}
+	return CancelApplicationDeliveriesResult{Cancelled: n, Last: ds[len(ds)-1].ID}, nil
 }

@@ -36,6 +36,9 @@ const (
 // DeliverInput names one attempt of one delivery. It carries ids, never
 // the secret or the payload: the activity loads both from the store.
 type DeliverInput struct {
+	// ApplicationID is the delivery's application; empty in deliveries
+	// started before applications existed, which belong to default.
+	ApplicationID  string `json:",omitempty"`
 	DeliveryID     string
 	EventID        string
 	SubscriptionID string
@@ -103,7 +106,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Att
 	if !activity.GetInfo(ctx).IsLocalActivity {
 		defer heartbeat(ctx, HeartbeatInterval)()
 	}
-	sub, err := a.Store.GetSubscription(ctx, in.SubscriptionID)
+	sub, err := a.Store.GetSubscription(ctx, ApplicationOf(in.ApplicationID), in.SubscriptionID)
 	if errors.Is(err, store.ErrNotFound) {
 		res := delivery.Attempt{Attempt: in.Attempt, StartedAt: a.now(), Kind: delivery.KindSubscriptionDeleted, Error: "subscription was deleted"}
 		return a.report(ctx, in, "", res)
@@ -111,7 +114,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Att
 	if err != nil {
 		return delivery.Attempt{}, fmt.Errorf("load subscription %s: %w", in.SubscriptionID, err)
 	}
-	event, err := a.Store.GetEvent(ctx, in.EventID)
+	event, err := a.Store.GetEvent(ctx, ApplicationOf(in.ApplicationID), in.EventID)
 	if err != nil {
 		return delivery.Attempt{}, fmt.Errorf("load event %s: %w", in.EventID, err)
 	}
@@ -141,7 +144,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Att
 	if res.StatusCode == http.StatusGone {
 		// Only the status changes: a PATCH or a secret rotation made
 		// meanwhile must survive.
-		_, err := a.Store.ModifySubscription(ctx, sub.ID, func(s *store.Subscription) error {
+		_, err := a.Store.ModifySubscription(ctx, sub.ApplicationID, sub.ID, func(s *store.Subscription) error {
 			s.Status, s.UpdatedAt = store.SubscriptionPaused, a.now()
 			return nil
 		})

@@ -43,7 +43,7 @@ func TestClassifyNamesTheGuardAndLeavesTheURLOut(t *testing.T) {
 }
 
 func TestRedactSecretsRemovesBothSecretsInEveryForm(t *testing.T) {
-	sub := store.Subscription{
+	sub := store.Subscription{ApplicationID: store.DefaultApplication,
 		Secret:         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		PreviousSecret: "whsec_3q2+7wECAwQFBgcICQoLDA0ODxAREhMU",
 	}

@@ -45,20 +45,20 @@ func newFixture(t *testing.T, url string) *fixture {
 	secret, err := signing.NewSecret()
 	require.NoError(t, err)
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	sub := store.Subscription{
+	sub := store.Subscription{ApplicationID: store.DefaultApplication,
 		ID: "sub_01TEST", URL: url, EventTypes: []string{"order.*"}, Secret: secret,
 		Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
 	}
 	require.NoError(t, st.CreateSubscription(ctx, sub))
-	_, _, err = st.CreateEvent(ctx, store.Event{
+	_, _, err = st.CreateEvent(ctx, store.Event{ApplicationID: store.DefaultApplication,
 		ID: "evt_1", Type: "order.created", Payload: []byte(`{"id":"evt_1"}`), BodyHash: "h",
 		WorkflowID: "event:evt_1", RunID: "run", CreatedAt: now,
 	})
 	require.NoError(t, err)
 	id := ids.Delivery("evt_1", sub.ID)
-	require.NoError(t, st.AddDeliveries(ctx, []store.Delivery{{
+	require.NoError(t, st.AddDeliveries(ctx, []store.Delivery{{ApplicationID: store.DefaultApplication,
 		ID: id, EventID: "evt_1", SubscriptionID: sub.ID, URL: url, Status: store.DeliveryPending,
-		WorkflowID: ids.DeliveryWorkflow(id), UpdatedAt: now,
+		WorkflowID: ids.DeliveryWorkflow("", id), UpdatedAt: now,
 	}}))
 	policy := delivery.Policy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaxInterval: 4 * time.Hour, MaxDuration: 72 * time.Hour}
 	return &fixture{
@@ -101,7 +101,7 @@ func runDeliver(t *testing.T, env *testsuite.TestActivityEnvironment, in activit
 
 func (f *fixture) delivery(t *testing.T) (store.Delivery, []store.Attempt) {
 	t.Helper()
-	d, err := f.store.GetDelivery(context.Background(), f.in.DeliveryID)
+	d, err := f.store.GetDelivery(context.Background(), store.DefaultApplication, f.in.DeliveryID)
 	require.NoError(t, err)
 	as, err := f.store.ListAttempts(context.Background(), f.in.DeliveryID)
 	require.NoError(t, err)
@@ -165,7 +165,7 @@ func TestGoneEndsTheDeliveryAndPausesTheSubscription(t *testing.T) {
 	require.Equal(t, store.DeliveryFailed, d.Status)
 	require.Len(t, as, 1)
 	require.Equal(t, "this endpoint was removed", as[0].ResponseExcerpt)
-	sub, err := f.store.GetSubscription(context.Background(), f.sub.ID)
+	sub, err := f.store.GetSubscription(context.Background(), store.DefaultApplication, f.sub.ID)
 	require.NoError(t, err)
 	require.Equal(t, store.SubscriptionPaused, sub.Status)
 }

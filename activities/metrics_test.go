@@ -74,16 +74,16 @@ func TestDeliverCountsAttemptsAndEndsAndLogsTheIds(t *testing.T) {
 
 	now := time.Now().UTC()
 	for id, url := range map[string]string{"sub_ok": ok.URL, "sub_down": down.URL} {
-		require.NoError(t, st.CreateSubscription(t.Context(), store.Subscription{
+		require.NoError(t, st.CreateSubscription(t.Context(), store.Subscription{ApplicationID: store.DefaultApplication,
 			ID: id, URL: url, EventTypes: []string{"*"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 			Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
 		}))
 	}
-	_, _, err = st.CreateEvent(t.Context(), store.Event{ID: "evt_1", Type: "t", Payload: []byte(`{"id":"evt_1"}`), BodyHash: "h", WorkflowID: "event:evt_1", CreatedAt: now})
+	_, _, err = st.CreateEvent(t.Context(), store.Event{ApplicationID: store.DefaultApplication, ID: "evt_1", Type: "t", Payload: []byte(`{"id":"evt_1"}`), BodyHash: "h", WorkflowID: "event:evt_1", CreatedAt: now})
 	require.NoError(t, err)
 	require.NoError(t, st.AddDeliveries(t.Context(), []store.Delivery{
-		{ID: ids.Delivery("evt_1", "sub_ok"), EventID: "evt_1", SubscriptionID: "sub_ok", URL: ok.URL, UpdatedAt: now},
-		{ID: ids.Delivery("evt_1", "sub_down"), EventID: "evt_1", SubscriptionID: "sub_down", URL: down.URL, UpdatedAt: now},
+		{ApplicationID: store.DefaultApplication, ID: ids.Delivery("evt_1", "sub_ok"), EventID: "evt_1", SubscriptionID: "sub_ok", URL: ok.URL, UpdatedAt: now},
+		{ApplicationID: store.DefaultApplication, ID: ids.Delivery("evt_1", "sub_down"), EventID: "evt_1", SubscriptionID: "sub_down", URL: down.URL, UpdatedAt: now},
 	}))
 
 	m, err := metrics.New(metrics.Options{MaxSubscriptionLabels: 10})

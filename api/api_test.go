@@ -131,7 +131,7 @@ func TestTemporalDownGives503AndStoresNothing(t *testing.T) {
 	ta.down.Store(true)
 	requireError(t, ta.do(t, "POST", "/v1/events", map[string]any{"type": "a.b", "data": map[string]any{"v": 1}}, "Idempotency-Key", "evt-1"),
 		http.StatusServiceUnavailable, "unavailable")
-	_, err := ta.store.GetEvent(context.Background(), "evt-1")
+	_, err := ta.store.GetEvent(context.Background(), store.DefaultApplication, "evt-1")
 	require.ErrorIs(t, err, store.ErrNotFound, "nothing is half-stored")
 	requireError(t, ta.do(t, "GET", "/v1/events/evt-1", nil), http.StatusNotFound, "not_found")
 
@@ -191,7 +191,7 @@ func TestPatchChangesOnlyWhatItNames(t *testing.T) {
 	require.Nil(t, got.TimeoutSeconds, "null goes back to the default timeout")
 	require.Empty(t, got.Description)
 
-	stored, err := ta.store.GetSubscription(context.Background(), sub.ID)
+	stored, err := ta.store.GetSubscription(context.Background(), store.DefaultApplication, sub.ID)
 	require.NoError(t, err)
 	require.Equal(t, sub.Secret, stored.Secret, "a PATCH keeps the secret")
 	require.Equal(t, store.SubscriptionPaused, stored.Status)
@@ -212,7 +212,7 @@ func TestPatchChangesOnlyWhatItNames(t *testing.T) {
 		e := requireError(t, ta.do(t, "PATCH", "/v1/subscriptions/"+sub.ID, body), http.StatusBadRequest, "validation_failed")
 		require.Contains(t, e.fields(), field, "%s: %+v", body, e.Error.Details)
 	}
-	after, err := ta.store.GetSubscription(context.Background(), sub.ID)
+	after, err := ta.store.GetSubscription(context.Background(), store.DefaultApplication, sub.ID)
 	require.NoError(t, err)
 	require.Equal(t, stored, after, "refused patches change nothing")
 }
@@ -267,7 +267,7 @@ func TestRotateSecretKeepsTheOldOneSigningForTheGrace(t *testing.T) {
 	require.NotNil(t, rotated.PreviousSecretExpiresAt)
 	require.Equal(t, ta.now.Add(24*time.Hour), rotated.PreviousSecretExpiresAt.UTC())
 
-	stored, err := ta.store.GetSubscription(context.Background(), sub.ID)
+	stored, err := ta.store.GetSubscription(context.Background(), store.DefaultApplication, sub.ID)
 	require.NoError(t, err)
 	require.Equal(t, []string{rotated.Secret, sub.Secret}, stored.SigningSecrets(ta.now.Add(23*time.Hour)))
 	require.Equal(t, []string{rotated.Secret}, stored.SigningSecrets(ta.now.Add(24*time.Hour)))
@@ -280,7 +280,7 @@ func TestRotateSecretKeepsTheOldOneSigningForTheGrace(t *testing.T) {
 	const chosen = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	r = ta.do(t, "POST", "/v1/subscriptions/"+sub.ID+"/rotate-secret", map[string]any{"secret": chosen})
 	require.Equal(t, http.StatusOK, r.Code, "%s", r.Body)
-	stored, err = ta.store.GetSubscription(context.Background(), sub.ID)
+	stored, err = ta.store.GetSubscription(context.Background(), store.DefaultApplication, sub.ID)
 	require.NoError(t, err)
 	require.Equal(t, []string{chosen, rotated.Secret}, stored.SigningSecrets(ta.now), "rotating again retires the oldest secret")
 

@@ -52,6 +52,9 @@ func newValidator() *validator.Validate {
 	must(v.RegisterValidation("event_id", func(fl validator.FieldLevel) bool {
 		return ids.Valid(fl.Field().String())
 	}))
+	must(v.RegisterValidation("url_safe_id", func(fl validator.FieldLevel) bool {
+		return ids.Valid(fl.Field().String())
+	}))
 	must(v.RegisterValidation("webhook_url", func(fl validator.FieldLevel) bool {
 		u, err := url.Parse(fl.Field().String())
 		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
@@ -78,6 +81,7 @@ var messages = map[string]string{
 	"event_type":     "must be dotted words of letters, digits, '_' and '-', like order.created",
 	"event_pattern":  "must be an event type, a prefix ending in .* (order.*), or *",
 	"event_id":       "must be at most 128 letters, digits or _ . : -",
+	"url_safe_id":    "must be URL-safe: at most 128 letters, digits or _ . : -",
 	"webhook_url":    "must be an absolute http or https URL without credentials",
 	"webhook_secret": "must be whsec_ followed by 24 to 64 bytes in base64",
 }

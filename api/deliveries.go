@@ -44,7 +44,7 @@ type steeredResponse struct {
 }
 
 func (h *handlers) getDelivery(c *gin.Context) {
-	view, err := h.svc.GetDelivery(c.Request.Context(), c.Param("id"))
+	view, err := h.svc.GetDelivery(c.Request.Context(), appOf(c), c.Param("id"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -70,7 +70,7 @@ func (h *handlers) getDelivery(c *gin.Context) {
 }
 
 func (h *handlers) cancelDelivery(c *gin.Context) {
-	st, err := h.svc.CancelDelivery(c.Request.Context(), c.Param("id"))
+	st, err := h.svc.CancelDelivery(c.Request.Context(), appOf(c), c.Param("id"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -79,7 +79,7 @@ func (h *handlers) cancelDelivery(c *gin.Context) {
 }
 
 func (h *handlers) retryDelivery(c *gin.Context) {
-	st, err := h.svc.RetryDelivery(c.Request.Context(), c.Param("id"))
+	st, err := h.svc.RetryDelivery(c.Request.Context(), appOf(c), c.Param("id"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -103,7 +103,7 @@ type eventCancelResponse struct {
 }
 
 func (h *handlers) cancelEvent(c *gin.Context) {
-	res, err := h.svc.CancelEvent(c.Request.Context(), c.Param("id"))
+	res, err := h.svc.CancelEvent(c.Request.Context(), appOf(c), c.Param("id"))
 	if err != nil {
 		writeError(c, err)
 		return

@@ -12,10 +12,13 @@ import (
 
 // Error codes of the contract's error shape.
 const (
-	CodeValidationFailed     = "validation_failed"
-	CodeInvalidJSON          = "invalid_json"
-	CodeUnauthorized         = "unauthorized"
-	CodeNotFound             = "not_found"
+	CodeValidationFailed = "validation_failed"
+	CodeInvalidJSON      = "invalid_json"
+	CodeUnauthorized     = "unauthorized"
+	CodeNotFound         = "not_found"
+	// CodeApplicationNotFound is an unknown application in a path, told
+	// apart from an unknown resource within a known one.
+	CodeApplicationNotFound  = "application_not_found"
 	CodeConflict             = "conflict"
 	CodePayloadTooLarge      = "payload_too_large"
 	CodeUnsupportedMediaType = "unsupported_media_type"
@@ -61,6 +64,8 @@ func writeError(c *gin.Context, err error) {
 		for _, f := range invalid.Fields {
 			apiErr.Details = append(apiErr.Details, FieldError{Field: f.Field, Rule: f.Rule, Message: f.Message})
 		}
+	case errors.Is(err, service.ErrApplicationNotFound):
+		apiErr = newError(http.StatusNotFound, CodeApplicationNotFound, err.Error())
 	case errors.Is(err, service.ErrNotFound):
 		apiErr = newError(http.StatusNotFound, CodeNotFound, err.Error())
 	case errors.Is(err, service.ErrConflict):

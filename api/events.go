@@ -60,7 +60,7 @@ func (h *handlers) postEvent(c *gin.Context) {
 		}
 		id = key
 	}
-	acc, err := h.svc.Publish(c.Request.Context(), service.NewEvent{ID: id, Type: req.Type, Data: req.Data})
+	acc, err := h.svc.Publish(c.Request.Context(), appOf(c), service.NewEvent{ID: id, Type: req.Type, Data: req.Data})
 	if err != nil {
 		writeError(c, err)
 		return
@@ -74,7 +74,7 @@ func (h *handlers) postEvent(c *gin.Context) {
 }
 
 func (h *handlers) getEvent(c *gin.Context) {
-	view, err := h.svc.GetEvent(c.Request.Context(), c.Param("id"))
+	view, err := h.svc.GetEvent(c.Request.Context(), appOf(c), c.Param("id"))
 	if err != nil {
 		writeError(c, err)
 		return

@@ -69,29 +69,45 @@ func NewRouter(d Deps) *gin.Engine {
 	}
 
 	v1 := r.Group("/v1", h.authenticate)
-	v1.POST("/subscriptions", h.createSubscription)
-	v1.GET("/subscriptions", h.listSubscriptions)
-	v1.GET("/subscriptions/:id", h.getSubscription)
-	v1.PATCH("/subscriptions/:id", h.patchSubscription)
-	v1.DELETE("/subscriptions/:id", h.deleteSubscription)
-	v1.GET("/subscriptions/:id/secret", h.getSubscriptionSecret)
-	v1.POST("/subscriptions/:id/rotate-secret", h.rotateSecret)
 	v1.POST("/event-types", h.createEventType)
 	v1.GET("/event-types", h.listEventTypes)
 	v1.GET("/event-types/:name", h.getEventType)
 	v1.PUT("/event-types/:name", h.putEventType)
-	v1.POST("/events", h.postEvent)
-	v1.GET("/events/:id", h.getEvent)
-	v1.POST("/events/:id/cancel", h.cancelEvent)
-	v1.GET("/deliveries/:id", h.getDelivery)
-	v1.POST("/deliveries/:id/cancel", h.cancelDelivery)
-	v1.POST("/deliveries/:id/retry", h.retryDelivery)
+	v1.POST("/applications", h.createApplication)
+	v1.GET("/applications", h.listApplications)
+	v1.GET("/applications/:app", h.getApplication)
+	v1.PATCH("/applications/:app", h.patchApplication)
+	v1.DELETE("/applications/:app", h.deleteApplication)
+	// The routes of an application's resources, twice: at the top level
+	// for the application default, and under the application's path.
+	h.applicationRoutes(v1)
+	h.applicationRoutes(v1.Group("/applications/:app", h.requireApplication))
 
 	if d.Codec != nil {
 		r.POST("/v1/codec/*path", gin.WrapH(d.Codec))
 		r.OPTIONS("/v1/codec/*path", gin.WrapH(d.Codec))
 	}
 	return r
+}
+
+// applicationRoutes registers every route of one application's
+// subscriptions, events and deliveries on g; handlers read the application
+// with appOf. This is the one place such a route is added, so both the
+// top-level shorthand and the application's own path get it.
+func (h *handlers) applicationRoutes(g *gin.RouterGroup) {
+	g.POST("/subscriptions", h.createSubscription)
+	g.GET("/subscriptions", h.listSubscriptions)
+	g.GET("/subscriptions/:id", h.getSubscription)
+	g.PATCH("/subscriptions/:id", h.patchSubscription)
+	g.DELETE("/subscriptions/:id", h.deleteSubscription)
+	g.GET("/subscriptions/:id/secret", h.getSubscriptionSecret)
+	g.POST("/subscriptions/:id/rotate-secret", h.rotateSecret)
+	g.POST("/events", h.postEvent)
+	g.GET("/events/:id", h.getEvent)
+	g.POST("/events/:id/cancel", h.cancelEvent)
+	g.GET("/deliveries/:id", h.getDelivery)
+	g.POST("/deliveries/:id/cancel", h.cancelDelivery)
+	g.POST("/deliveries/:id/retry", h.retryDelivery)
 }
 
 // recoverJSON answers a panic with the contract's 500 instead of an empty

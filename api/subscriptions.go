@@ -91,7 +91,7 @@ func (h *handlers) createSubscription(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	sub, err := h.svc.CreateSubscription(c.Request.Context(), service.NewSubscription{
+	sub, err := h.svc.CreateSubscription(c.Request.Context(), appOf(c), service.NewSubscription{
 		URL: req.URL, EventTypes: req.EventTypes, Description: req.Description, Secret: req.Secret,
 		Headers: req.Headers, Retry: req.Retry.toStore(), Timeout: seconds(req.TimeoutSeconds),
 	})
@@ -110,7 +110,7 @@ type secretResponse struct {
 // getSubscriptionSecret hands out the current signing secret: besides the
 // answers to creation and rotation, the only place the API shows one.
 func (h *handlers) getSubscriptionSecret(c *gin.Context) {
-	secret, err := h.svc.GetSubscriptionSecret(c.Request.Context(), c.Param("id"))
+	secret, err := h.svc.GetSubscriptionSecret(c.Request.Context(), appOf(c), c.Param("id"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -120,7 +120,7 @@ func (h *handlers) getSubscriptionSecret(c *gin.Context) {
 }
 
 func (h *handlers) getSubscription(c *gin.Context) {
-	sub, err := h.svc.GetSubscription(c.Request.Context(), c.Param("id"))
+	sub, err := h.svc.GetSubscription(c.Request.Context(), appOf(c), c.Param("id"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -144,7 +144,8 @@ func (h *handlers) listSubscriptions(c *gin.Context) {
 		q.Limit = 50
 	}
 	subs, next, err := h.svc.ListSubscriptions(c.Request.Context(), store.ListSubscriptionsParams{
-		EventType: q.EventType, After: q.Cursor, Limit: q.Limit,
+		ApplicationID: appOf(c),
+		EventType:     q.EventType, After: q.Cursor, Limit: q.Limit,
 	})
 	if err != nil {
 		writeError(c, err)
@@ -158,7 +159,7 @@ func (h *handlers) listSubscriptions(c *gin.Context) {
 }
 
 func (h *handlers) deleteSubscription(c *gin.Context) {
-	if err := h.svc.DeleteSubscription(c.Request.Context(), c.Param("id")); err != nil {
+	if err := h.svc.DeleteSubscription(c.Request.Context(), appOf(c), c.Param("id")); err != nil {
 		writeError(c, err)
 		return
 	}
@@ -218,7 +219,7 @@ func (h *handlers) patchSubscription(c *gin.Context) {
 	if req.Status.has() {
 		p.Status = &req.Status.Value
 	}
-	sub, err := h.svc.UpdateSubscription(c.Request.Context(), c.Param("id"), p)
+	sub, err := h.svc.UpdateSubscription(c.Request.Context(), appOf(c), c.Param("id"), p)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -237,7 +238,7 @@ func (h *handlers) rotateSecret(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	sub, err := h.svc.RotateSecret(c.Request.Context(), c.Param("id"), req.Secret)
+	sub, err := h.svc.RotateSecret(c.Request.Context(), appOf(c), c.Param("id"), req.Secret)
 	if err != nil {
 		writeError(c, err)
 		return

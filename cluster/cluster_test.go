@@ -133,6 +133,24 @@ func TestCluster(t *testing.T) {
 		r.SetSecret(sub.Secret)
 		receivers[i] = r
 	}
+	// Two applications, each created through one API with a receiver
+	// subscribed through the other to the same types as default's: the
+	// events posted to default must never reach them.
+	apps := []string{"acme-" + suffix, "globex-" + suffix}
+	appReceivers := make([]*testenv.Receiver, len(apps))
+	for i, a := range apps {
+		require.Equal(t, http.StatusCreated, clients[i%apis].Do(t, http.MethodPost, "/v1/applications",
+			map[string]any{"id": a, "name": a}, nil))
+		r := testenv.NewReceiver(t)
+		var sub struct {
+			Secret string `json:"secret"`
+		}
+		require.Equal(t, http.StatusCreated, clients[(i+1)%apis].Do(t, http.MethodPost, "/v1/applications/"+a+"/subscriptions",
+			map[string]any{"url": r.URL + "/hooks", "event_types": []string{"cluster.*"}}, &sub))
+		r.SetSecret(sub.Secret)
+		appReceivers[i] = r
+	}
+
 	arrived := func() (unique, requests int) {
 		for _, r := range receivers {
 			seen := map[string]bool{}
@@ -285,6 +303,46 @@ func TestCluster(t *testing.T) {
 	require.Positive(t, attemptsBySurvivors)
 	t.Logf("metrics: %.0f events accepted over both APIs; the surviving workers made %.0f successful attempts, the killed one %.0f before it died",
 		accepted, attemptsBySurvivors, attemptsOfKilled)
+
+	// No cross-delivery: the applications' receivers heard nothing of
+	// default's events. Then one event under the same key to each
+	// application, through both APIs: each application's receiver gets its
+	// own once, and default's receivers nothing of either.
+	for i, r := range appReceivers {
+		require.Zero(t, r.Count(), "application %s received default's events", apps[i])
+	}
+	isoKey := "iso-" + suffix
+	for _, a := range apps {
+		for _, c := range clients { // both APIs: the second post is a replay
+			require.Equal(t, http.StatusAccepted, c.Do(t, http.MethodPost, "/v1/applications/"+a+"/events",
+				map[string]any{"type": "cluster.iso", "data": map[string]any{"app": a}}, nil, "Idempotency-Key", isoKey))
+		}
+	}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		for _, r := range appReceivers {
+			assert.Equal(c, 1, r.Count())
+		}
+	}, 2*time.Minute, 200*time.Millisecond)
+	for i, r := range appReceivers {
+		req := r.Requests()[0]
+		require.NoError(t, req.VerifyErr)
+		require.Equal(t, isoKey, req.Header.Get(signing.HeaderID))
+		var body struct {
+			Data map[string]string `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(req.Body, &body))
+		require.Equal(t, apps[i], body.Data["app"], "each application gets its own event")
+	}
+	time.Sleep(2 * time.Second) // a cross-delivery would have arrived by now
+	for i, r := range appReceivers {
+		require.Equal(t, 1, r.Count(), "application %s got its event once", apps[i])
+	}
+	for _, r := range receivers {
+		for _, req := range r.Requests() {
+			require.NotEqual(t, isoKey, req.Header.Get(signing.HeaderID), "default's receivers get no application's event")
+		}
+	}
+	t.Logf("applications: %s and %s each got only their own event under key %s, through both APIs", apps[0], apps[1], isoKey)
 
 	fmt.Printf("cluster: %d events x %d subscribers = %d deliveries through %d API and %d worker processes on Temporal %s over PostgreSQL; "+
 		"%s SIGKILLed when %d deliveries had arrived (%s after the first post): all %d arrived and verified, %d arrived twice (%d requests in all); "+

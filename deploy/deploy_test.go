@@ -233,7 +233,7 @@ func TestComposeScriptsExist(t *testing.T) {
 func TestTemporalSetupRegistersEverySearchAttribute(t *testing.T) {
 	script, err := os.ReadFile("temporal-setup.sh")
 	require.NoError(t, err)
-	for _, name := range []string{"HookflowEventType", "HookflowEventID", "HookflowSubscriptionID", "HookflowStatus"} {
+	for _, name := range []string{"HookflowEventType", "HookflowEventID", "HookflowSubscriptionID", "HookflowStatus", "HookflowApplicationID"} {
 		require.Regexp(t, `--name `+name+` --type Keyword\b`, string(script))
 	}
 }

@@ -49,10 +49,11 @@ retry "search attributes in $namespace" t operator search-attribute create --nam
 	--name HookflowEventType --type Keyword \
 	--name HookflowEventID --type Keyword \
 	--name HookflowSubscriptionID --type Keyword \
-	--name HookflowStatus --type Keyword
+	--name HookflowStatus --type Keyword \
+	--name HookflowApplicationID --type Keyword
 
-# The frontend caches search attributes: wait until a query naming all four
+# The frontend caches search attributes: wait until a query naming all five
 # is accepted, so that the first workflow Hookflow starts may set them.
 retry "the search attributes to be queryable" t workflow list --namespace "$namespace" --limit 1 \
-	--query 'HookflowEventType = "x" AND HookflowEventID = "x" AND HookflowSubscriptionID = "x" AND HookflowStatus = "x"'
+	--query 'HookflowEventType = "x" AND HookflowEventID = "x" AND HookflowSubscriptionID = "x" AND HookflowStatus = "x" AND HookflowApplicationID = "x"'
 echo "temporal-setup: done"

@@ -67,7 +67,7 @@ func TestEventReachesExactlyTheMatchingSubscribersSigned(t *testing.T) {
 	subscribe(t, h, other, "user.registered")
 
 	acc := publish(t, h, map[string]any{"type": "order.created", "data": map[string]any{"order_id": 42}})
-	require.Equal(t, "event:"+acc.ID, acc.WorkflowID)
+	require.Equal(t, "event:default/"+acc.ID, acc.WorkflowID)
 
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		var ev eventView

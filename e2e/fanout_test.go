@@ -124,7 +124,7 @@ func createSubscriptions(t *testing.T, st store.Store, url, eventType, secret st
 		wg.Go(func() {
 			for range work {
 				now := time.Now().UTC()
-				errs <- st.CreateSubscription(context.Background(), store.Subscription{
+				errs <- st.CreateSubscription(context.Background(), store.Subscription{ApplicationID: store.DefaultApplication,
 					ID: ids.NewSubscription(), URL: url, EventTypes: []string{eventType}, Secret: secret,
 					Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
 				})

@@ -172,7 +172,7 @@ func TestPostsWhileTemporalIsDownGet503AndSucceedOnceItIsBack(t *testing.T) {
 		}
 		require.NoError(t, json.Unmarshal(a.body, &e))
 		require.Equal(t, "unavailable", e.Error.Code)
-		_, err := h.App.Store().GetEvent(ctx, key)
+		_, err := h.App.Store().GetEvent(ctx, store.DefaultApplication, key)
 		require.ErrorIs(t, err, store.ErrNotFound, "nothing of %s is stored", key)
 		require.Equal(t, http.StatusNotFound, h.Do(t, http.MethodGet, "/v1/events/"+key, nil, nil))
 	}

@@ -233,7 +233,7 @@ func deliveryOf(t *testing.T, h *testenv.Hookflow, eventID string) (store.Delive
 		deliveryID = ev.Deliveries[0].ID
 	}, 60*time.Second, 100*time.Millisecond)
 	ctx := context.Background()
-	d, err := h.App.Store().GetDelivery(ctx, deliveryID)
+	d, err := h.App.Store().GetDelivery(ctx, store.DefaultApplication, deliveryID)
 	require.NoError(t, err)
 	attempts, err := h.App.Store().ListAttempts(ctx, deliveryID)
 	require.NoError(t, err)

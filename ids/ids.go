@@ -32,15 +32,37 @@ func NewEvent() string { return "evt_" + newULID() }
 
 func newULID() string { return ulid.MustNew(ulid.Now(), rand.Reader).String() }
 
-// EventWorkflow is the workflow id of an event's fan-out.
-func EventWorkflow(eventID string) string { return "event:" + eventID }
+// NewApplication returns a fresh application id for an application created
+// without one.
+func NewApplication() string { return "app_" + newULID() }
+
+// EventWorkflow is the workflow id of an event's fan-out: "event:", the
+// application, "/" and the event id. Ids may hold ':' but never '/', so
+// "a:b" + "c" and "a" + "b:c" cannot meet. Events stored before
+// applications existed keep the id stored with them ("event:" + event id).
+func EventWorkflow(app, eventID string) string { return "event:" + app + "/" + eventID }
 
 // Delivery names the delivery of an event to a subscription. Subscription
 // ids never contain ':', so the last ':' splits it again.
 func Delivery(eventID, subscriptionID string) string { return eventID + ":" + subscriptionID }
 
-// DeliveryWorkflow is the workflow id of a delivery.
-func DeliveryWorkflow(deliveryID string) string { return "delivery:" + deliveryID }
+// DeliveryWorkflow is the workflow id of a delivery: "delivery:", the
+// application, "/" and the delivery id. An empty app is a fan-out started
+// before applications existed, whose deliveries keep the id of that time,
+// "delivery:" and the delivery id, so that its history replays and no
+// delivery starts twice under two ids.
+func DeliveryWorkflow(app, deliveryID string) string {
+	if app == "" {
+		return "delivery:" + deliveryID
+	}
+	return "delivery:" + app + "/" + deliveryID
+}
+
+// ApplicationDeleteWorkflow is the workflow id of the clean-up after an
+// application is deleted. It is unique per deletion (an id may be deleted,
+// created and deleted again), and starts with the application so that an
+// operator finds it by prefix.
+func ApplicationDeleteWorkflow(app string) string { return "app-delete:" + app + "/" + newULID() }
 
 // ParseDelivery splits a delivery id into its event and subscription ids.
 func ParseDelivery(id string) (eventID, subscriptionID string, ok bool) {

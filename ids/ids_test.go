@@ -30,3 +30,15 @@ func TestValidAcceptsOnlyURLSafeIDs(t *testing.T) {
 		require.False(t, ids.Valid(bad), bad)
 	}
 }
+
+// Workflow ids separate the application from the record id with "/",
+// which no id holds, so two pairs never give one workflow id.
+func TestWorkflowIDsOfTwoApplicationsNeverMeet(t *testing.T) {
+	require.NotEqual(t, ids.EventWorkflow("a:b", "c"), ids.EventWorkflow("a", "b:c"))
+	require.Equal(t, "event:acme/o-1", ids.EventWorkflow("acme", "o-1"))
+	require.Equal(t, "delivery:acme/o-1:sub_1", ids.DeliveryWorkflow("acme", "o-1:sub_1"))
+	require.Equal(t, "delivery:o-1:sub_1", ids.DeliveryWorkflow("", "o-1:sub_1"), "fan-outs recorded before applications keep their children's ids")
+	require.NotEqual(t, ids.ApplicationDeleteWorkflow("acme"), ids.ApplicationDeleteWorkflow("acme"))
+	require.True(t, strings.HasPrefix(ids.ApplicationDeleteWorkflow("acme"), "app-delete:acme/"))
+	require.True(t, ids.Valid(ids.NewApplication()))
+}

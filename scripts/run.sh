@@ -26,6 +26,7 @@ fi
   --search-attribute HookflowEventID=Keyword \
   --search-attribute HookflowSubscriptionID=Keyword \
   --search-attribute HookflowStatus=Keyword \
+  --search-attribute HookflowApplicationID=Keyword \
   --sqlite-pragma journal_mode=wal \
   --sqlite-pragma synchronous=normal \
   --dynamic-config-value system.enableActivityEagerExecution=true \

@@ -42,8 +42,8 @@ const describeTimeout = 2 * time.Second
 
 // GetDelivery returns a delivery and its attempt log from the store, with
 // its workflow's latest run from Temporal when Temporal answers.
-func (s *Service) GetDelivery(ctx context.Context, id string) (DeliveryView, error) {
-	d, err := s.Store.GetDelivery(ctx, id)
+func (s *Service) GetDelivery(ctx context.Context, app, id string) (DeliveryView, error) {
+	d, err := s.Store.GetDelivery(ctx, app, id)
 	if err != nil {
 		return DeliveryView{}, storeErr(err, "delivery "+id)
 	}
@@ -67,8 +67,8 @@ func (s *Service) GetDelivery(ctx context.Context, id string) (DeliveryView, err
 // before any request. Cancelling a cancelled delivery changes nothing;
 // a succeeded one, or a failed one whose workflow has closed, is
 // ErrConflict.
-func (s *Service) CancelDelivery(ctx context.Context, id string) (Steered, error) {
-	d, err := s.Store.GetDelivery(ctx, id)
+func (s *Service) CancelDelivery(ctx context.Context, app, id string) (Steered, error) {
+	d, err := s.Store.GetDelivery(ctx, app, id)
 	if err != nil {
 		return Steered{}, storeErr(err, "delivery "+id)
 	}
@@ -82,7 +82,7 @@ func (s *Service) CancelDelivery(ctx context.Context, id string) (Steered, error
 	if err != nil {
 		return Steered{}, err
 	}
-	run, err := s.signalWithStart(ctx, in, workflows.SignalCancel, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+	run, err := s.signalWithStart(ctx, d, in, workflows.SignalCancel, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
 	var closed *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &closed) {
 		if d.Status == store.DeliveryFailed {
@@ -101,8 +101,8 @@ func (s *Service) CancelDelivery(ctx context.Context, id string) (Steered, error
 // round of attempts, in a new run of its workflow if the old one has closed
 // (signal-with-start). A succeeded or cancelled delivery is ErrConflict, and
 // so is one whose subscription was deleted or is paused (resume it first).
-func (s *Service) RetryDelivery(ctx context.Context, id string) (Steered, error) {
-	d, err := s.Store.GetDelivery(ctx, id)
+func (s *Service) RetryDelivery(ctx context.Context, app, id string) (Steered, error) {
+	d, err := s.Store.GetDelivery(ctx, app, id)
 	if err != nil {
 		return Steered{}, storeErr(err, "delivery "+id)
 	}
@@ -127,7 +127,7 @@ func (s *Service) RetryDelivery(ctx context.Context, id string) (Steered, error)
 			return Steered{}, err
 		}
 	}
-	run, err := s.signalWithStart(ctx, in, workflows.SignalRetry, reuse)
+	run, err := s.signalWithStart(ctx, d, in, workflows.SignalRetry, reuse)
 	var closed *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &closed) {
 		return Steered{}, fmt.Errorf("delivery %s has just finished: %w", id, ErrConflict)
@@ -142,11 +142,11 @@ func (s *Service) RetryDelivery(ctx context.Context, id string) (Steered, error)
 // with the subscription as it is now. forRetry refuses a deleted or paused
 // subscription; a cancel only needs the input to be well formed.
 func (s *Service) deliveryInput(ctx context.Context, d store.Delivery, forRetry bool) (workflows.DeliveryInput, error) {
-	ev, err := s.Store.GetEvent(ctx, d.EventID)
+	ev, err := s.Store.GetEvent(ctx, d.ApplicationID, d.EventID)
 	if err != nil {
 		return workflows.DeliveryInput{}, storeErr(err, "event "+d.EventID)
 	}
-	sub, err := s.Store.GetSubscription(ctx, d.SubscriptionID)
+	sub, err := s.Store.GetSubscription(ctx, d.ApplicationID, d.SubscriptionID)
 	switch {
 	case errors.Is(err, store.ErrNotFound) && forRetry:
 		return workflows.DeliveryInput{}, fmt.Errorf("subscription %s was deleted; nothing can be delivered to it: %w", d.SubscriptionID, ErrConflict)
@@ -157,7 +157,7 @@ func (s *Service) deliveryInput(ctx context.Context, d store.Delivery, forRetry 
 	case forRetry && sub.Status == store.SubscriptionPaused:
 		return workflows.DeliveryInput{}, fmt.Errorf("subscription %s is paused (a receiver that answers 410 Gone pauses it); set it active before retrying: %w", d.SubscriptionID, ErrConflict)
 	}
-	return workflows.NewDeliveryInput(ev.ID, ev.Type, s.Defaults.Target(sub.ID, sub.URL, sub.Retry, sub.Timeout)), nil
+	return workflows.NewDeliveryInput(d.ApplicationID, ev.ID, ev.Type, s.Defaults.Target(sub.ID, sub.URL, sub.Retry, sub.Timeout)), nil
 }
 
 // revivedState is where a new run of a failed delivery starts (see
@@ -179,8 +179,11 @@ func (s *Service) revivedState(ctx context.Context, d store.Delivery) (*workflow
 
 // signalWithStart signals the delivery's workflow, starting it with in
 // first when no run is open and reuse allows it.
-func (s *Service) signalWithStart(ctx context.Context, in workflows.DeliveryInput, signal string, reuse enumspb.WorkflowIdReusePolicy) (client.WorkflowRun, error) {
+func (s *Service) signalWithStart(ctx context.Context, d store.Delivery, in workflows.DeliveryInput, signal string, reuse enumspb.WorkflowIdReusePolicy) (client.WorkflowRun, error) {
 	opts := workflows.DeliveryStartOptions(in, s.TaskQueue, reuse)
+	// The store is the source of truth of a delivery's workflow id: one
+	// recorded before applications existed keeps the id it had.
+	opts.ID = d.WorkflowID
 	return s.Temporal.SignalWithStartWorkflow(ctx, opts.ID, signal, nil, opts, workflows.DeliveryWorkflowName, in)
 }
 
@@ -201,8 +204,8 @@ type EventCancel struct {
 // to it, and it cancels the deliveries once no more can start; once it has
 // closed (the usual case: it does not wait for its deliveries), each
 // unfinished delivery gets the signal from here.
-func (s *Service) CancelEvent(ctx context.Context, id string) (EventCancel, error) {
-	ev, err := s.Store.GetEvent(ctx, id)
+func (s *Service) CancelEvent(ctx context.Context, app, id string) (EventCancel, error) {
+	ev, err := s.Store.GetEvent(ctx, app, id)
 	if err == nil && ev.RunID == "" {
 		err = store.ErrNotFound // stored but never accepted
 	}
@@ -219,7 +222,7 @@ func (s *Service) CancelEvent(ctx context.Context, id string) (EventCancel, erro
 	case !errors.As(err, &notFound):
 		return EventCancel{}, temporalErr(err, "signal cancel to "+ev.WorkflowID)
 	}
-	res.Cancelled, err = activities.CancelUnfinished(ctx, s.Store, s.Temporal, ev.ID)
+	res.Cancelled, err = activities.CancelUnfinished(ctx, s.Store, s.Temporal, app, ev.ID)
 	switch {
 	case err == nil:
 		return res, nil

@@ -39,12 +39,12 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { _ = st.Close() })
 	tc := mocks.NewClient(t)
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	sub := store.Subscription{
+	sub := store.Subscription{ApplicationID: store.DefaultApplication,
 		ID: "sub_01TEST", URL: "https://example.com/hooks", EventTypes: []string{"order.*"}, Secret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0",
 		Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
 	}
 	require.NoError(t, st.CreateSubscription(ctx, sub))
-	_, _, err = st.CreateEvent(ctx, store.Event{
+	_, _, err = st.CreateEvent(ctx, store.Event{ApplicationID: store.DefaultApplication,
 		ID: "evt_1", Type: "order.created", Payload: []byte(`{}`), BodyHash: "h", WorkflowID: "event:evt_1", RunID: "run-1", CreatedAt: now,
 	})
 	require.NoError(t, err)
@@ -67,7 +67,7 @@ func (f *fixture) delivery(t *testing.T, subID, status string, attempts int) sto
 	t.Helper()
 	ctx := context.Background()
 	id := ids.Delivery("evt_1", subID)
-	d := store.Delivery{ID: id, EventID: "evt_1", SubscriptionID: subID, URL: f.sub.URL, Status: store.DeliveryPending, WorkflowID: ids.DeliveryWorkflow(id), UpdatedAt: f.now}
+	d := store.Delivery{ApplicationID: store.DefaultApplication, ID: id, EventID: "evt_1", SubscriptionID: subID, URL: f.sub.URL, Status: store.DeliveryPending, WorkflowID: ids.DeliveryWorkflow("", id), UpdatedAt: f.now}
 	require.NoError(t, f.store.AddDeliveries(ctx, []store.Delivery{d}))
 	for i := 1; i <= attempts; i++ {
 		require.NoError(t, f.store.RecordAttempt(ctx, store.Attempt{DeliveryID: id, Attempt: i, StartedAt: f.now, StatusCode: 500}, store.DeliveryRetrying, time.Time{}))
@@ -90,7 +90,7 @@ func TestFinishedDeliveriesRefuseRetryWithoutAskingTemporal(t *testing.T) {
 		t.Run(status, func(t *testing.T) {
 			f := newFixture(t)
 			d := f.delivery(t, f.sub.ID, status, 1)
-			_, err := f.svc.RetryDelivery(context.Background(), d.ID)
+			_, err := f.svc.RetryDelivery(context.Background(), store.DefaultApplication, d.ID)
 			require.ErrorIs(t, err, service.ErrConflict)
 		})
 	}
@@ -99,24 +99,27 @@ func TestFinishedDeliveriesRefuseRetryWithoutAskingTemporal(t *testing.T) {
 func TestCancelOfASucceededDeliveryIsAConflictAndOfACancelledOneANoOp(t *testing.T) {
 	f := newFixture(t)
 	ok := f.delivery(t, f.sub.ID, store.DeliverySucceeded, 1)
-	_, err := f.svc.CancelDelivery(context.Background(), ok.ID)
+	_, err := f.svc.CancelDelivery(context.Background(), store.DefaultApplication, ok.ID)
 	require.ErrorIs(t, err, service.ErrConflict)
 
 	gone := f.delivery(t, "sub_01OTHER", store.DeliveryCancelled, 1)
-	st, err := f.svc.CancelDelivery(context.Background(), gone.ID)
+	st, err := f.svc.CancelDelivery(context.Background(), store.DefaultApplication, gone.ID)
 	require.NoError(t, err)
 	require.Equal(t, gone.WorkflowID, st.WorkflowID)
 }
 
 func TestUnknownDeliveryIsNotFound(t *testing.T) {
 	f := newFixture(t)
-	for _, call := range []func(context.Context, string) (service.Steered, error){f.svc.CancelDelivery, f.svc.RetryDelivery} {
-		_, err := call(context.Background(), "evt_1:sub_01NOPE")
+	for _, call := range []func(context.Context, string, string) (service.Steered, error){f.svc.CancelDelivery, f.svc.RetryDelivery} {
+		_, err := call(context.Background(), store.DefaultApplication, "evt_1:sub_01NOPE")
+		require.ErrorIs(t, err, service.ErrNotFound)
+		// A delivery is reached only under its own application.
+		_, err = call(context.Background(), "other", f.delivery(t, "sub_01SCOPE", store.DeliveryRetrying, 1).ID)
 		require.ErrorIs(t, err, service.ErrNotFound)
 	}
-	_, err := f.svc.GetDelivery(context.Background(), "nope")
+	_, err := f.svc.GetDelivery(context.Background(), store.DefaultApplication, "nope")
 	require.ErrorIs(t, err, service.ErrNotFound)
-	_, err = f.svc.CancelEvent(context.Background(), "nope")
+	_, err = f.svc.CancelEvent(context.Background(), store.DefaultApplication, "nope")
 	require.ErrorIs(t, err, service.ErrNotFound)
 }
 
@@ -133,7 +136,7 @@ func TestRetryWhileBackingOffSignalsTheOpenRun(t *testing.T) {
 		}), workflows.DeliveryWorkflowName,
 		mock.MatchedBy(func(in workflows.DeliveryInput) bool { return in.State == nil && in.DeliveryID == d.ID }),
 	).Return(run("run-2"), nil).Once()
-	st, err := f.svc.RetryDelivery(context.Background(), d.ID)
+	st, err := f.svc.RetryDelivery(context.Background(), store.DefaultApplication, d.ID)
 	require.NoError(t, err)
 	require.Equal(t, service.Steered{ID: d.ID, WorkflowID: d.WorkflowID, RunID: "run-2", Signal: workflows.SignalRetry}, st)
 }
@@ -149,14 +152,17 @@ func TestRetryOfAFailedDeliveryMayReviveItsWorkflow(t *testing.T) {
 		mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
 			status, _ := o.TypedSearchAttributes.GetKeyword(workflows.AttrStatus)
 			subID, _ := o.TypedSearchAttributes.GetKeyword(workflows.AttrSubscriptionID)
-			return o.WorkflowIDReusePolicy == enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE &&
+			app, _ := o.TypedSearchAttributes.GetKeyword(workflows.AttrApplicationID)
+			// The id recorded with the delivery (here one from before
+			// applications existed) is the id the revival starts under.
+			return o.ID == d.WorkflowID && app == store.DefaultApplication && o.WorkflowIDReusePolicy == enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE &&
 				o.WorkflowIDConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING &&
 				status == workflows.StatusFailed && subID == f.sub.ID &&
-				o.StaticSummary == "deliver order.created evt_1 to https://example.com/hooks"
+				o.StaticSummary == "deliver order.created evt_1 to https://example.com/hooks for app default"
 		}), workflows.DeliveryWorkflowName, mock.Anything,
 	).Run(func(args mock.Arguments) { got = args.Get(6).(workflows.DeliveryInput) }).Return(run("run-new"), nil).Once()
 
-	st, err := f.svc.RetryDelivery(context.Background(), d.ID)
+	st, err := f.svc.RetryDelivery(context.Background(), store.DefaultApplication, d.ID)
 	require.NoError(t, err)
 	require.Equal(t, "run-new", st.RunID)
 	require.Equal(t, "order.created", got.EventType)
@@ -176,12 +182,12 @@ func TestRetryIsRefusedWhenTheSubscriptionCannotReceive(t *testing.T) {
 	paused := f.sub
 	paused.Status = store.SubscriptionPaused
 	require.NoError(t, f.store.UpdateSubscription(context.Background(), paused))
-	_, err := f.svc.RetryDelivery(context.Background(), d.ID)
+	_, err := f.svc.RetryDelivery(context.Background(), store.DefaultApplication, d.ID)
 	require.ErrorIs(t, err, service.ErrConflict)
 	require.ErrorContains(t, err, "paused")
 
-	require.NoError(t, f.store.DeleteSubscription(context.Background(), f.sub.ID))
-	_, err = f.svc.RetryDelivery(context.Background(), d.ID)
+	require.NoError(t, f.store.DeleteSubscription(context.Background(), store.DefaultApplication, f.sub.ID))
+	_, err = f.svc.RetryDelivery(context.Background(), store.DefaultApplication, d.ID)
 	require.ErrorIs(t, err, service.ErrConflict)
 	require.ErrorContains(t, err, "deleted")
 }
@@ -194,7 +200,7 @@ func TestCancelOfAFailedDeliveryWhoseWorkflowClosedIsAConflict(t *testing.T) {
 			return o.WorkflowIDReusePolicy == enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
 		}), workflows.DeliveryWorkflowName, mock.Anything,
 	).Return(nil, serviceerror.NewWorkflowExecutionAlreadyStarted("closed", "", "run-1")).Once()
-	_, err := f.svc.CancelDelivery(context.Background(), d.ID)
+	_, err := f.svc.CancelDelivery(context.Background(), store.DefaultApplication, d.ID)
 	require.ErrorIs(t, err, service.ErrConflict)
 }
 
@@ -203,9 +209,9 @@ func TestTemporalDownIsUnavailableNotBadInput(t *testing.T) {
 	d := f.delivery(t, f.sub.ID, store.DeliveryRetrying, 1)
 	f.temporal.On("SignalWithStartWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).
 		Return(nil, serviceerror.NewUnavailable("connection refused")).Twice()
-	_, err := f.svc.RetryDelivery(context.Background(), d.ID)
+	_, err := f.svc.RetryDelivery(context.Background(), store.DefaultApplication, d.ID)
 	require.ErrorIs(t, err, service.ErrUnavailable)
-	_, err = f.svc.CancelDelivery(context.Background(), d.ID)
+	_, err = f.svc.CancelDelivery(context.Background(), store.DefaultApplication, d.ID)
 	require.ErrorIs(t, err, service.ErrUnavailable)
 }
 
@@ -226,7 +232,7 @@ func TestCancelEventSignalsEveryUnfinishedDelivery(t *testing.T) {
 	f.temporal.On("SignalWorkflow", mock.Anything, neverStarted.WorkflowID, "", workflows.SignalCancel, nil).
 		Return(serviceerror.NewNotFound("not found")).Once()
 
-	res, err := f.svc.CancelEvent(ctx, "evt_1")
+	res, err := f.svc.CancelEvent(ctx, store.DefaultApplication, "evt_1")
 	require.NoError(t, err)
 	require.False(t, res.FanOutRunning)
 	require.Equal(t, 2, res.Cancelled)
@@ -234,7 +240,7 @@ func TestCancelEventSignalsEveryUnfinishedDelivery(t *testing.T) {
 		retrying.ID: store.DeliveryRetrying, neverStarted.ID: store.DeliveryCancelled,
 		succeeded.ID: store.DeliverySucceeded, failed.ID: store.DeliveryFailed,
 	} {
-		got, err := f.store.GetDelivery(ctx, d)
+		got, err := f.store.GetDelivery(ctx, store.DefaultApplication, d)
 		require.NoError(t, err)
 		require.Equal(t, want, got.Status, d)
 	}
@@ -246,7 +252,7 @@ func TestCancelEventWhileFanningOutSignalsTheEventWorkflowOnly(t *testing.T) {
 	f := newFixture(t)
 	f.delivery(t, "sub_01A", store.DeliveryRetrying, 1)
 	f.temporal.On("SignalWorkflow", mock.Anything, "event:evt_1", "", workflows.SignalCancel, nil).Return(nil).Once()
-	res, err := f.svc.CancelEvent(context.Background(), "evt_1")
+	res, err := f.svc.CancelEvent(context.Background(), store.DefaultApplication, "evt_1")
 	require.NoError(t, err)
 	require.True(t, res.FanOutRunning)
 }
@@ -256,7 +262,7 @@ func TestGetDeliveryReadsTheLogAndTheLatestRun(t *testing.T) {
 	d := f.delivery(t, f.sub.ID, store.DeliveryRetrying, 3)
 	f.temporal.On("DescribeWorkflow", mock.Anything, d.WorkflowID, "").
 		Return(nil, fmt.Errorf("temporal is slow: %w", context.DeadlineExceeded)).Once()
-	view, err := f.svc.GetDelivery(context.Background(), d.ID)
+	view, err := f.svc.GetDelivery(context.Background(), store.DefaultApplication, d.ID)
 	require.NoError(t, err, "the store answers even when Temporal does not")
 	require.Empty(t, view.RunID)
 	require.Len(t, view.Attempts, 3)

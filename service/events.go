@@ -13,7 +13,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/store"
@@ -60,7 +59,7 @@ type envelope struct {
 // event posted twice, even by two API processes at once, starts one
 // workflow. Posting it again returns the first answer; another body under
 // the same id is ErrConflict.
-func (s *Service) Publish(ctx context.Context, in NewEvent) (Accepted, error) {
+func (s *Service) Publish(ctx context.Context, app string, in NewEvent) (Accepted, error) {
 	clientID := in.ID != ""
 	if !clientID {
 		in.ID = ids.NewEvent()
@@ -69,7 +68,7 @@ func (s *Service) Publish(ctx context.Context, in NewEvent) (Accepted, error) {
 	if err := s.checkEvent(ctx, in.Type, in.Data); err != nil {
 		// An event accepted before its type's schema changed is still
 		// accepted: its repeat gets the first answer.
-		if ev, gerr := s.Store.GetEvent(ctx, in.ID); clientID && gerr == nil && ev.RunID != "" && ev.BodyHash == hash {
+		if ev, gerr := s.Store.GetEvent(ctx, app, in.ID); clientID && gerr == nil && ev.RunID != "" && ev.BodyHash == hash {
 			acc := accepted(ev)
 			acc.Replayed = true
 			return acc, nil
@@ -82,8 +81,8 @@ func (s *Service) Publish(ctx context.Context, in NewEvent) (Accepted, error) {
 		return Accepted{}, fmt.Errorf("%w: data: %w", ErrInvalid, err)
 	}
 	ev, created, err := s.Store.CreateEvent(ctx, store.Event{
-		ID: in.ID, Type: in.Type, Payload: payload, BodyHash: hash,
-		WorkflowID: ids.EventWorkflow(in.ID), CreatedAt: now,
+		ApplicationID: app, ID: in.ID, Type: in.Type, Payload: payload, BodyHash: hash,
+		WorkflowID: ids.EventWorkflow(app, in.ID), CreatedAt: now,
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return Accepted{}, fmt.Errorf("event %s was already posted with another body: %w", in.ID, ErrConflict)
@@ -105,12 +104,9 @@ func (s *Service) Publish(ctx context.Context, in NewEvent) (Accepted, error) {
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		EnableEagerStart:         true,
-		StaticSummary:            fmt.Sprintf("fan out %s %s", ev.Type, ev.ID),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrEventType.ValueSet(ev.Type),
-			workflows.AttrEventID.ValueSet(ev.ID),
-		),
-	}, workflows.EventWorkflowName, workflows.EventInput{EventID: ev.ID, EventType: ev.Type})
+		StaticSummary:            workflows.EventSummary(app, ev.Type, ev.ID),
+		TypedSearchAttributes:    workflows.EventSearchAttributes(app, ev.Type, ev.ID),
+	}, workflows.EventWorkflowName, workflows.EventInput{ApplicationID: app, EventID: ev.ID, EventType: ev.Type})
 	var runID string
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
@@ -122,18 +118,18 @@ func (s *Service) Publish(ctx context.Context, in NewEvent) (Accepted, error) {
 		if created {
 			// Nothing half-stored: the caller got no 2xx, and a retried post
 			// must be free to carry another body.
-			_ = s.Store.DeleteEvent(context.WithoutCancel(ctx), ev.ID)
+			_ = s.Store.DeleteEvent(context.WithoutCancel(ctx), app, ev.ID)
 		}
 		return Accepted{}, temporalErr(err, "start event workflow")
 	}
-	if err := s.Store.SetEventRun(ctx, ev.ID, runID); err != nil {
+	if err := s.Store.SetEventRun(ctx, app, ev.ID, runID); err != nil {
 		return Accepted{}, storeErr(err, "store event run")
 	}
 	if created {
 		// Only the post that stored the event counts it: a concurrent post
 		// of the same event joins the same workflow.
 		s.Metrics.EventAccepted()
-		s.log().Info("event accepted", "event", ev.ID, "type", ev.Type, "workflow_id", ev.WorkflowID, "run_id", runID)
+		s.log().Info("event accepted", "application", app, "event", ev.ID, "type", ev.Type, "workflow_id", ev.WorkflowID, "run_id", runID)
 	}
 	ev.RunID = runID
 	acc := accepted(ev)
@@ -163,15 +159,15 @@ type EventView struct {
 }
 
 // GetEvent returns an accepted event and its deliveries.
-func (s *Service) GetEvent(ctx context.Context, id string) (EventView, error) {
-	ev, err := s.Store.GetEvent(ctx, id)
+func (s *Service) GetEvent(ctx context.Context, app, id string) (EventView, error) {
+	ev, err := s.Store.GetEvent(ctx, app, id)
 	if err == nil && ev.RunID == "" {
 		err = store.ErrNotFound // stored but never accepted
 	}
 	if err != nil {
 		return EventView{}, storeErr(err, fmt.Sprintf("event %s", id))
 	}
-	ds, err := s.Store.ListDeliveries(ctx, id)
+	ds, err := s.Store.ListDeliveries(ctx, app, id)
 	if err != nil {
 		return EventView{}, storeErr(err, "list deliveries")
 	}

@@ -34,16 +34,16 @@ func TestAttemptsWhilePausedSendNothingAndKeepTheSchedule(t *testing.T) {
 	acts := &activities.Activities{Store: st, HTTP: http.DefaultClient, Now: func() time.Time { return now },
 		Defaults: delivery.Defaults{AttemptTimeout: 10 * time.Second}}
 	recv := testenv.NewReceiver(t)
-	sub, err := svc.CreateSubscription(ctx, service.NewSubscription{URL: recv.URL, EventTypes: []string{"*"}})
+	sub, err := svc.CreateSubscription(ctx, store.DefaultApplication, service.NewSubscription{URL: recv.URL, EventTypes: []string{"*"}})
 	require.NoError(t, err)
 
-	_, _, err = st.CreateEvent(ctx, store.Event{ID: "e1", Type: "a.b", Payload: []byte(`{}`), BodyHash: "h", WorkflowID: "event:e1", CreatedAt: now})
+	_, _, err = st.CreateEvent(ctx, store.Event{ApplicationID: store.DefaultApplication, ID: "e1", Type: "a.b", Payload: []byte(`{}`), BodyHash: "h", WorkflowID: "event:e1", CreatedAt: now})
 	require.NoError(t, err)
 	did := ids.Delivery("e1", sub.ID)
-	require.NoError(t, st.AddDeliveries(ctx, []store.Delivery{{ID: did, EventID: "e1", SubscriptionID: sub.ID, URL: recv.URL,
-		Status: store.DeliveryPending, WorkflowID: ids.DeliveryWorkflow(did), UpdatedAt: now}}))
+	require.NoError(t, st.AddDeliveries(ctx, []store.Delivery{{ApplicationID: store.DefaultApplication, ID: did, EventID: "e1", SubscriptionID: sub.ID, URL: recv.URL,
+		Status: store.DeliveryPending, WorkflowID: ids.DeliveryWorkflow("", did), UpdatedAt: now}}))
 	paused := store.SubscriptionPaused
-	_, err = svc.UpdateSubscription(ctx, sub.ID, service.SubscriptionPatch{Status: &paused})
+	_, err = svc.UpdateSubscription(ctx, store.DefaultApplication, sub.ID, service.SubscriptionPatch{Status: &paused})
 	require.NoError(t, err)
 
 	in := activities.DeliverInput{DeliveryID: did, EventID: "e1", SubscriptionID: sub.ID, Attempt: 1, RoundAttempt: 1, RoundStart: now,
@@ -56,12 +56,12 @@ func TestAttemptsWhilePausedSendNothingAndKeepTheSchedule(t *testing.T) {
 	require.False(t, res.GaveUp)
 	require.Equal(t, now.Add(time.Minute), res.NextAttemptAt, "the retry schedule goes on")
 	require.Zero(t, recv.Count(), "nothing is sent while paused")
-	d, err := st.GetDelivery(ctx, did)
+	d, err := st.GetDelivery(ctx, store.DefaultApplication, did)
 	require.NoError(t, err)
 	require.Equal(t, store.DeliveryRetrying, d.Status)
 
 	active := store.SubscriptionActive
-	_, err = svc.UpdateSubscription(ctx, sub.ID, service.SubscriptionPatch{Status: &active})
+	_, err = svc.UpdateSubscription(ctx, store.DefaultApplication, sub.ID, service.SubscriptionPatch{Status: &active})
 	require.NoError(t, err)
 	in.Attempt, in.RoundAttempt = 2, 2
 	res, err = runDeliver(t, acts, in)

@@ -38,22 +38,22 @@ func TestRotatedSecretSignsBesideTheNewOneForTheGrace(t *testing.T) {
 		Defaults: delivery.Defaults{AttemptTimeout: 10 * time.Second}}
 
 	recv := testenv.NewReceiver(t)
-	sub, err := svc.CreateSubscription(ctx, service.NewSubscription{URL: recv.URL, EventTypes: []string{"*"}})
+	sub, err := svc.CreateSubscription(ctx, store.DefaultApplication, service.NewSubscription{URL: recv.URL, EventTypes: []string{"*"}})
 	require.NoError(t, err)
 	oldSecret := sub.Secret
-	rotated, err := svc.RotateSecret(ctx, sub.ID, "")
+	rotated, err := svc.RotateSecret(ctx, store.DefaultApplication, sub.ID, "")
 	require.NoError(t, err)
 	newSecret := rotated.Secret
 
 	deliver := func(eventID string) testenv.Request {
 		t.Helper()
 		payload, _ := json.Marshal(map[string]any{"id": eventID, "type": "a.b", "data": map[string]any{}})
-		_, _, err := st.CreateEvent(ctx, store.Event{ID: eventID, Type: "a.b", Payload: payload, BodyHash: eventID,
-			WorkflowID: ids.EventWorkflow(eventID), CreatedAt: now})
+		_, _, err := st.CreateEvent(ctx, store.Event{ApplicationID: store.DefaultApplication, ID: eventID, Type: "a.b", Payload: payload, BodyHash: eventID,
+			WorkflowID: ids.EventWorkflow(store.DefaultApplication, eventID), CreatedAt: now})
 		require.NoError(t, err)
 		did := ids.Delivery(eventID, sub.ID)
-		require.NoError(t, st.AddDeliveries(ctx, []store.Delivery{{ID: did, EventID: eventID, SubscriptionID: sub.ID, URL: recv.URL,
-			Status: store.DeliveryPending, WorkflowID: ids.DeliveryWorkflow(did), UpdatedAt: now}}))
+		require.NoError(t, st.AddDeliveries(ctx, []store.Delivery{{ApplicationID: store.DefaultApplication, ID: did, EventID: eventID, SubscriptionID: sub.ID, URL: recv.URL,
+			Status: store.DeliveryPending, WorkflowID: ids.DeliveryWorkflow("", did), UpdatedAt: now}}))
 		before := recv.Count()
 		res, err := runDeliver(t, acts, activities.DeliverInput{DeliveryID: did, EventID: eventID, SubscriptionID: sub.ID,
 			Attempt: 1, RoundAttempt: 1, RoundStart: now, Policy: delivery.Policy{InitialInterval: time.Second, BackoffCoefficient: 2, MaxInterval: time.Second, MaxAttempts: 1}})

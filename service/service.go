@@ -98,6 +98,8 @@ func storeErr(err error, what string) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, store.ErrApplicationNotFound):
+		return fmt.Errorf("%s: %w", what, ErrApplicationNotFound)
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("%s: %w", what, ErrNotFound)
 	case errors.Is(err, store.ErrConflict):

@@ -24,7 +24,7 @@ type NewSubscription struct {
 
 // CreateSubscription stores a new active subscription and returns it with
 // its secret.
-func (s *Service) CreateSubscription(ctx context.Context, in NewSubscription) (store.Subscription, error) {
+func (s *Service) CreateSubscription(ctx context.Context, app string, in NewSubscription) (store.Subscription, error) {
 	if err := s.checkTargetURL(ctx, in.URL); err != nil {
 		return store.Subscription{}, err
 	}
@@ -37,7 +37,7 @@ func (s *Service) CreateSubscription(ctx context.Context, in NewSubscription) (s
 	}
 	now := s.now()
 	sub := store.Subscription{
-		ID: ids.NewSubscription(), URL: in.URL, EventTypes: in.EventTypes, Description: in.Description,
+		ID: ids.NewSubscription(), ApplicationID: app, URL: in.URL, EventTypes: in.EventTypes, Description: in.Description,
 		Secret: secret, Headers: in.Headers, Retry: in.Retry, Timeout: in.Timeout,
 		Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
 	}
@@ -48,16 +48,16 @@ func (s *Service) CreateSubscription(ctx context.Context, in NewSubscription) (s
 }
 
 // GetSubscription returns one subscription.
-func (s *Service) GetSubscription(ctx context.Context, id string) (store.Subscription, error) {
-	sub, err := s.Store.GetSubscription(ctx, id)
+func (s *Service) GetSubscription(ctx context.Context, app, id string) (store.Subscription, error) {
+	sub, err := s.Store.GetSubscription(ctx, app, id)
 	return sub, storeErr(err, fmt.Sprintf("subscription %s", id))
 }
 
 // GetSubscriptionSecret returns the current signing secret of a
 // subscription. It is the one read that hands a secret out after creation
 // and rotation.
-func (s *Service) GetSubscriptionSecret(ctx context.Context, id string) (string, error) {
-	sub, err := s.Store.GetSubscription(ctx, id)
+func (s *Service) GetSubscriptionSecret(ctx context.Context, app, id string) (string, error) {
+	sub, err := s.Store.GetSubscription(ctx, app, id)
 	if err != nil {
 		return "", storeErr(err, fmt.Sprintf("subscription %s", id))
 	}
@@ -83,8 +83,8 @@ func (s *Service) ListSubscriptions(ctx context.Context, p store.ListSubscriptio
 
 // DeleteSubscription removes a subscription. Deliveries in flight to it end
 // failed at their next attempt.
-func (s *Service) DeleteSubscription(ctx context.Context, id string) error {
-	return storeErr(s.Store.DeleteSubscription(ctx, id), fmt.Sprintf("subscription %s", id))
+func (s *Service) DeleteSubscription(ctx context.Context, app, id string) error {
+	return storeErr(s.Store.DeleteSubscription(ctx, app, id), fmt.Sprintf("subscription %s", id))
 }
 
 // SubscriptionPatch changes a subscription. A nil field, or a false Set
@@ -109,7 +109,7 @@ type SubscriptionPatch struct {
 // now. A paused subscription gets no delivery of events posted while it is
 // paused; deliveries already under way keep their retry schedule, and an
 // attempt falling due while it is paused sends nothing and counts as failed.
-func (s *Service) UpdateSubscription(ctx context.Context, id string, p SubscriptionPatch) (store.Subscription, error) {
+func (s *Service) UpdateSubscription(ctx context.Context, app, id string, p SubscriptionPatch) (store.Subscription, error) {
 	if p.Status != nil && *p.Status != store.SubscriptionActive && *p.Status != store.SubscriptionPaused {
 		return store.Subscription{}, invalid("the request has invalid fields",
 			FieldProblem{Field: "status", Rule: "oneof", Message: "must be one of: active paused"})
@@ -119,7 +119,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, id string, p Subscript
 			return store.Subscription{}, err
 		}
 	}
-	sub, err := s.Store.ModifySubscription(ctx, id, func(sub *store.Subscription) error {
+	sub, err := s.Store.ModifySubscription(ctx, app, id, func(sub *store.Subscription) error {
 		if p.URL != nil {
 			sub.URL = *p.URL
 		}
@@ -152,7 +152,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, id string, p Subscript
 // one for SecretGrace, so receivers see two signatures meanwhile and can
 // switch without dropping a delivery. Rotating again within the grace
 // retires the oldest secret at once.
-func (s *Service) RotateSecret(ctx context.Context, id, secret string) (store.Subscription, error) {
+func (s *Service) RotateSecret(ctx context.Context, app, id, secret string) (store.Subscription, error) {
 	if secret == "" {
 		var err error
 		if secret, err = signing.NewSecret(); err != nil {
@@ -160,7 +160,7 @@ func (s *Service) RotateSecret(ctx context.Context, id, secret string) (store.Su
 		}
 	}
 	now := s.now()
-	sub, err := s.Store.ModifySubscription(ctx, id, func(sub *store.Subscription) error {
+	sub, err := s.Store.ModifySubscription(ctx, app, id, func(sub *store.Subscription) error {
 		sub.PreviousSecret, sub.PreviousSecretExpiresAt = "", time.Time{}
 		if s.SecretGrace > 0 && sub.Secret != secret {
 			sub.PreviousSecret, sub.PreviousSecretExpiresAt = sub.Secret, now.Add(s.SecretGrace)

@@ -8,11 +8,12 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-const deliveryColumns = `id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, updated_at`
+const deliveryColumns = `id, application_id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, updated_at`
 
 // deliveryRow is a row of deliveries as stored.
 type deliveryRow struct {
 	ID             string `db:"id"`
+	ApplicationID  string `db:"application_id"`
 	EventID        string `db:"event_id"`
 	SubscriptionID string `db:"subscription_id"`
 	URL            string `db:"url"`
@@ -40,8 +41,8 @@ func (s *SQL) AddDeliveries(ctx context.Context, ds []Delivery) error {
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, tx.Rebind(`INSERT INTO deliveries
-			(id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, updated_at)
-			VALUES (?,?,?,?,?,0,0,?,?) ON CONFLICT (id) DO NOTHING`))
+			(id, application_id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, updated_at)
+			VALUES (?,?,?,?,?,?,0,0,?,?) ON CONFLICT (id) DO NOTHING`))
 		if err != nil {
 			return fmt.Errorf("store: prepare delivery insert: %w", err)
 		}
@@ -51,7 +52,7 @@ func (s *SQL) AddDeliveries(ctx context.Context, ds []Delivery) error {
 			if status == "" {
 				status = DeliveryPending
 			}
-			if _, err := stmt.ExecContext(ctx, d.ID, d.EventID, d.SubscriptionID, d.URL, status, d.WorkflowID, micros(d.UpdatedAt)); err != nil {
+			if _, err := stmt.ExecContext(ctx, d.ID, d.ApplicationID, d.EventID, d.SubscriptionID, d.URL, status, d.WorkflowID, micros(d.UpdatedAt)); err != nil {
 				return fmt.Errorf("store: insert delivery: %w", err)
 			}
 		}
@@ -111,8 +112,8 @@ func (s *SQL) SetDeliveryStatus(ctx context.Context, id, status string, nextAtte
 	return nil
 }
 
-func (s *SQL) GetDelivery(ctx context.Context, id string) (Delivery, error) {
-	ds, err := s.queryDeliveries(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, id)
+func (s *SQL) GetDelivery(ctx context.Context, app, id string) (Delivery, error) {
+	ds, err := s.queryDeliveries(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE application_id = ? AND id = ?`, app, id)
 	if err != nil {
 		return Delivery{}, err
 	}
@@ -122,8 +123,15 @@ func (s *SQL) GetDelivery(ctx context.Context, id string) (Delivery, error) {
 	return ds[0], nil
 }
 
-func (s *SQL) ListDeliveries(ctx context.Context, eventID string) ([]Delivery, error) {
-	return s.queryDeliveries(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE event_id = ? ORDER BY id`, eventID)
+func (s *SQL) ListDeliveries(ctx context.Context, app, eventID string) ([]Delivery, error) {
+	return s.queryDeliveries(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE application_id = ? AND event_id = ? ORDER BY id`, app, eventID)
+}
+
+func (s *SQL) ListUnfinishedDeliveries(ctx context.Context, app, after string, limit int) ([]Delivery, error) {
+	return s.queryDeliveries(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE application_id = ? AND id > ? AND status NOT IN (?,?,?) ORDER BY id LIMIT ?`,
+		app, after, DeliverySucceeded, DeliveryFailed, DeliveryCancelled, pageLimit(limit))
 }
 
 func (s *SQL) queryDeliveries(ctx context.Context, query string, args ...any) ([]Delivery, error) {
@@ -135,6 +143,7 @@ func (s *SQL) queryDeliveries(ctx context.Context, query string, args ...any) ([
 	for _, r := range rows {
 		ds = append(ds, Delivery{
 			ID:             r.ID,
+			ApplicationID:  r.ApplicationID,
 			EventID:        r.EventID,
 			SubscriptionID: r.SubscriptionID,
 			URL:            r.URL,

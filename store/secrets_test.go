@@ -88,7 +88,7 @@ func rawSecrets(t *testing.T, s *SQL, id string) (secret, previous string) {
 
 func testSubscription(id, secret string) Subscription {
 	now := time.Now().UTC()
-	return Subscription{
+	return Subscription{ApplicationID: DefaultApplication,
 		ID: id, URL: "https://hooks.example.test/in", EventTypes: []string{"order.*"},
 		Secret: secret, Status: SubscriptionActive, CreatedAt: now, UpdatedAt: now,
 	}
@@ -107,7 +107,7 @@ func TestSecretsAreSealedAtRestAndPlainToCallers(t *testing.T) {
 			require.NotContains(t, raw, strings.TrimPrefix(secret, signing.SecretPrefix))
 			require.Empty(t, rawPrev, "no previous secret stays empty, not an encrypted empty string")
 
-			got, err := s.GetSubscription(ctx, "sub_1")
+			got, err := s.GetSubscription(ctx, DefaultApplication, "sub_1")
 			require.NoError(t, err)
 			require.Equal(t, secret, got.Secret)
 
@@ -118,12 +118,12 @@ func TestSecretsAreSealedAtRestAndPlainToCallers(t *testing.T) {
 			require.True(t, strings.HasPrefix(rawPrev, "enc:v1:k1:"))
 			require.NotContains(t, rawPrev, strings.TrimPrefix(secret, signing.SecretPrefix))
 
-			list, err := s.ListSubscriptions(ctx, ListSubscriptionsParams{Limit: 10})
+			list, err := s.ListSubscriptions(ctx, ListSubscriptionsParams{ApplicationID: DefaultApplication, Limit: 10})
 			require.NoError(t, err)
 			require.Len(t, list, 1)
 			require.Equal(t, got.Secret, list[0].Secret)
 			require.Equal(t, secret, list[0].PreviousSecret)
-			matched, err := s.MatchSubscriptions(ctx, "order.created", "", 10)
+			matched, err := s.MatchSubscriptions(ctx, DefaultApplication, "order.created", "", 10)
 			require.NoError(t, err)
 			require.Len(t, matched, 1)
 			require.Equal(t, []string{got.Secret, secret}, matched[0].SigningSecrets(time.Now()))
@@ -133,7 +133,7 @@ func TestSecretsAreSealedAtRestAndPlainToCallers(t *testing.T) {
 			keyless, err := Open(ctx, url)
 			require.NoError(t, err)
 			defer func() { _ = keyless.Close() }()
-			_, err = keyless.GetSubscription(ctx, "sub_1")
+			_, err = keyless.GetSubscription(ctx, DefaultApplication, "sub_1")
 			require.ErrorIs(t, err, secretbox.ErrNoKey)
 			require.NotContains(t, err.Error(), raw)
 		})
@@ -159,7 +159,7 @@ func TestResealSecretsEncryptsOldRowsAndRotatesKeys(t *testing.T) {
 			// Turning encryption on: old rows still read, and a sweep seals them.
 			oldKey, newKeyValue := newKey(t), newKey(t)
 			s1 := openWithKeys(t, url, "k1:"+oldKey)
-			got, err := s1.GetSubscription(ctx, "sub_b")
+			got, err := s1.GetSubscription(ctx, DefaultApplication, "sub_b")
 			require.NoError(t, err)
 			require.Equal(t, secrets["sub_b"], got.Secret)
 			n, err = s1.ResealSecrets(ctx)
@@ -183,7 +183,7 @@ func TestResealSecretsEncryptsOldRowsAndRotatesKeys(t *testing.T) {
 			for id, secret := range secrets {
 				raw, _ := rawSecrets(t, s3, id)
 				require.True(t, strings.HasPrefix(raw, "enc:v1:k2:"), id)
-				got, err := s3.GetSubscription(ctx, id)
+				got, err := s3.GetSubscription(ctx, DefaultApplication, id)
 				require.NoError(t, err)
 				require.Equal(t, secret, got.Secret)
 			}

@@ -148,7 +148,7 @@ func TestOpenSQLiteCreatesFoldersAndKeepsData(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a", "b", "hookflow.db")
 	s, err := store.Open(t.Context(), "sqlite://"+path)
 	require.NoError(t, err)
-	sub := store.Subscription{ID: "sub_1", URL: "https://example.test", Secret: "whsec_eA==", Status: store.SubscriptionActive,
+	sub := store.Subscription{ApplicationID: store.DefaultApplication, ID: "sub_1", URL: "https://example.test", Secret: "whsec_eA==", Status: store.SubscriptionActive,
 		EventTypes: []string{"*"}, CreatedAt: time.Now(), UpdatedAt: time.Now()}
 	require.NoError(t, s.CreateSubscription(t.Context(), sub))
 	require.NoError(t, s.Close())
@@ -156,7 +156,7 @@ func TestOpenSQLiteCreatesFoldersAndKeepsData(t *testing.T) {
 
 	// Opening again migrates nothing and finds the data.
 	s = openStore(t, "sqlite://"+path)
-	got, err := s.GetSubscription(t.Context(), "sub_1")
+	got, err := s.GetSubscription(t.Context(), store.DefaultApplication, "sub_1")
 	require.NoError(t, err)
 	require.Equal(t, sub.URL, got.URL)
 }
@@ -165,12 +165,12 @@ func TestOpenPostgresAgainKeepsData(t *testing.T) {
 	u := postgresSchemaURL(t, postgresURL())
 	s, err := store.Open(t.Context(), u)
 	require.NoError(t, err)
-	_, _, err = s.CreateEvent(t.Context(), store.Event{ID: "evt_1", Type: "t", Payload: []byte("{}"), BodyHash: "h", WorkflowID: "w"})
+	_, _, err = s.CreateEvent(t.Context(), store.Event{ApplicationID: store.DefaultApplication, ID: "evt_1", Type: "t", Payload: []byte("{}"), BodyHash: "h", WorkflowID: "w"})
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 
 	s = openStore(t, u)
-	got, err := s.GetEvent(t.Context(), "evt_1")
+	got, err := s.GetEvent(t.Context(), store.DefaultApplication, "evt_1")
 	require.NoError(t, err)
 	require.Equal(t, "h", got.BodyHash)
 }
@@ -204,6 +204,8 @@ func TestOpenConcurrentlyOnFreshDatabase(t *testing.T) {
 
 // Subscriptions written before migration 3 (which copies each one's status
 // next to its event types for MatchSubscriptions) must match as before it.
+// Records written before migration 6 (applications) belong to default and
+// keep their workflow ids.
 func TestMigrationCopiesStatusOfExistingSubscriptions(t *testing.T) {
 	for name, tc := range map[string]struct {
 		url     func(testing.TB) string
@@ -241,13 +243,31 @@ func TestMigrationCopiesStatusOfExistingSubscriptions(t *testing.T) {
 				_, err = db.ExecContext(t.Context(), q(`INSERT INTO subscription_event_types (pattern, subscription_id) VALUES ('*', ?)`), sub.id)
 				require.NoError(t, err)
 			}
+			_, err = db.ExecContext(t.Context(), `INSERT INTO events (id, type, payload, body_hash, workflow_id, created_at)
+				VALUES ('evt_old', 'order.created', '{}', 'h', 'event:evt_old', 1)`)
+			require.NoError(t, err)
+			_, err = db.ExecContext(t.Context(), `INSERT INTO deliveries (id, event_id, subscription_id, url, status, workflow_id, updated_at)
+				VALUES ('evt_old:sub_b_on', 'evt_old', 'sub_b_on', 'https://example.test', 'retrying', 'delivery:evt_old:sub_b_on', 1)`)
+			require.NoError(t, err)
 
 			s := openStore(t, u)
-			matched, err := s.MatchSubscriptions(t.Context(), "order.created", "", 1)
+			ev, err := s.GetEvent(t.Context(), store.DefaultApplication, "evt_old")
+			require.NoError(t, err)
+			require.Equal(t, "event:evt_old", ev.WorkflowID, "an old event keeps its workflow id")
+			d, err := s.GetDelivery(t.Context(), store.DefaultApplication, "evt_old:sub_b_on")
+			require.NoError(t, err)
+			require.Equal(t, "delivery:evt_old:sub_b_on", d.WorkflowID)
+			unfinished, err := s.ListUnfinishedDeliveries(t.Context(), store.DefaultApplication, "", 0)
+			require.NoError(t, err)
+			require.Len(t, unfinished, 1)
+			sub, err := s.GetSubscription(t.Context(), store.DefaultApplication, "sub_a_off")
+			require.NoError(t, err)
+			require.Equal(t, store.DefaultApplication, sub.ApplicationID)
+			matched, err := s.MatchSubscriptions(t.Context(), store.DefaultApplication, "order.created", "", 1)
 			require.NoError(t, err)
 			require.Len(t, matched, 1)
 			require.Equal(t, "sub_b_on", matched[0].ID)
-			listed, err := s.ListSubscriptions(t.Context(), store.ListSubscriptionsParams{EventType: "order.created"})
+			listed, err := s.ListSubscriptions(t.Context(), store.ListSubscriptionsParams{ApplicationID: store.DefaultApplication, EventType: "order.created"})
 			require.NoError(t, err)
 			require.Len(t, listed, 2, "listing still shows the paused one")
 		})
@@ -283,7 +303,7 @@ func benchmarkMatch(b *testing.B, s store.Store) {
 		if i%7 == 0 {
 			status = store.SubscriptionPaused
 		}
-		sub := store.Subscription{ID: fmt.Sprintf("sub_%05d", i), URL: "https://example.test/" + fmt.Sprint(i),
+		sub := store.Subscription{ApplicationID: store.DefaultApplication, ID: fmt.Sprintf("sub_%05d", i), URL: "https://example.test/" + fmt.Sprint(i),
 			EventTypes: []string{pattern, "fleet.*"}, Secret: "whsec_eA==", Status: status, CreatedAt: now, UpdatedAt: now}
 		require.NoError(b, s.CreateSubscription(ctx, sub))
 	}
@@ -295,7 +315,7 @@ func benchmarkMatch(b *testing.B, s store.Store) {
 				matched = 0
 				after := ""
 				for {
-					page, err := s.MatchSubscriptions(ctx, eventType, after, pageSize)
+					page, err := s.MatchSubscriptions(ctx, store.DefaultApplication, eventType, after, pageSize)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -18,6 +18,45 @@ var ErrNotFound = errors.New("store: not found")
 // content already exists.
 var ErrConflict = errors.New("store: conflict")
 
+// ErrReserved is returned for a change the store refuses to make to a
+// reserved record, such as deleting the application default.
+var ErrReserved = errors.New("store: reserved")
+
+// ErrApplicationNotFound is returned when a record is written into an
+// application that does not exist (or was deleted meanwhile).
+var ErrApplicationNotFound = errors.New("store: application not found")
+
+// The applications that always exist. DefaultApplication holds what the
+// top-level routes address and every record made before applications
+// existed; OperationalApplication holds Hookflow's own operational events.
+const (
+	DefaultApplication     = "default"
+	OperationalApplication = "_operational"
+)
+
+// IsReservedApplication reports whether id names an application that always
+// exists and cannot be deleted.
+func IsReservedApplication(id string) bool {
+	return id == DefaultApplication || id == OperationalApplication
+}
+
+// Application is one consumer of the platform: its subscriptions, events
+// and deliveries are invisible to every other application.
+type Application struct {
+	ID        string
+	Name      string
+	Metadata  map[string]string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ListApplicationsParams selects a page of applications.
+type ListApplicationsParams struct {
+	// After is the cursor: the last id of the previous page.
+	After string
+	Limit int
+}
+
 // Subscription statuses.
 const (
 	SubscriptionActive = "active"
@@ -36,10 +75,13 @@ const (
 
 // Subscription is a subscriber endpoint and the event types it receives.
 type Subscription struct {
-	ID          string
-	URL         string
-	EventTypes  []string
-	Description string
+	ID string
+	// ApplicationID is the application the subscription belongs to; it
+	// never changes.
+	ApplicationID string
+	URL           string
+	EventTypes    []string
+	Description   string
 	// Secret is the current signing secret ("whsec_" + base64).
 	Secret string
 	// PreviousSecret keeps signing beside Secret until PreviousSecretExpiresAt,
@@ -73,12 +115,15 @@ func (s Subscription) SigningSecrets(now time.Time) []string {
 // Event is an accepted event. Payload is the exact JSON body every
 // subscriber receives, so that every attempt signs the same bytes.
 type Event struct {
-	ID         string
-	Type       string
-	Payload    []byte
-	BodyHash   string
-	WorkflowID string
-	RunID      string
+	// ApplicationID is the application the event is addressed to; ids are
+	// unique within it.
+	ApplicationID string
+	ID            string
+	Type          string
+	Payload       []byte
+	BodyHash      string
+	WorkflowID    string
+	RunID         string
 	// Dispatched is set once every matching subscriber has a delivery.
 	Dispatched bool
 	CreatedAt  time.Time
@@ -87,6 +132,7 @@ type Event struct {
 // Delivery is one event on its way to one subscription.
 type Delivery struct {
 	ID             string
+	ApplicationID  string
 	EventID        string
 	SubscriptionID string
 	URL            string
@@ -110,6 +156,8 @@ type Attempt struct {
 
 // ListSubscriptionsParams selects a page of subscriptions.
 type ListSubscriptionsParams struct {
+	// ApplicationID is the application whose subscriptions are listed.
+	ApplicationID string
 	// EventType, when set, keeps the subscriptions that would receive it
 	// (exact, "prefix.*" and "*" patterns), paused ones included.
 	EventType string
@@ -126,34 +174,42 @@ type ListSubscriptionsParams struct {
 // Ids are ordered byte by byte (as Go compares strings) in every database.
 // Times come back in UTC, to the microsecond. A method given the id of a
 // record that does not exist returns an error wrapping ErrNotFound.
+//
+// Every read of a subscription, an event or a delivery names its
+// application: a record of one application asked for under another is
+// ErrNotFound, as if it did not exist.
 type Store interface {
-	// CreateSubscription stores s; an existing id is ErrConflict.
+	ApplicationStore
+
+	// CreateSubscription stores s in s.ApplicationID; an existing id is
+	// ErrConflict, an application that does not exist
+	// ErrApplicationNotFound.
 	CreateSubscription(ctx context.Context, s Subscription) error
 	// GetSubscription returns the subscription with its event types sorted.
-	GetSubscription(ctx context.Context, id string) (Subscription, error)
+	GetSubscription(ctx context.Context, app, id string) (Subscription, error)
 	ListSubscriptions(ctx context.Context, p ListSubscriptionsParams) ([]Subscription, error)
 	// UpdateSubscription replaces every field of the subscription with
-	// s.ID, event types included, except CreatedAt.
+	// s.ID in s.ApplicationID, event types included, except CreatedAt.
 	UpdateSubscription(ctx context.Context, s Subscription) error
 	// ModifySubscription reads a subscription, lets fn change it and writes
 	// it back in one transaction, so concurrent changes (a PATCH and a
 	// secret rotation) never undo each other. It returns what it wrote.
-	ModifySubscription(ctx context.Context, id string, fn SubscriptionModifier) (Subscription, error)
-	DeleteSubscription(ctx context.Context, id string) error
-	// MatchSubscriptions returns up to limit active subscriptions whose
-	// event types match eventType, with ids greater than after, by id.
-	// A limit of zero or less means no bound.
-	MatchSubscriptions(ctx context.Context, eventType, after string, limit int) ([]Subscription, error)
+	ModifySubscription(ctx context.Context, app, id string, fn SubscriptionModifier) (Subscription, error)
+	DeleteSubscription(ctx context.Context, app, id string) error
+	// MatchSubscriptions returns up to limit active subscriptions of app
+	// whose event types match eventType, with ids greater than after, by
+	// id. A limit of zero or less means no bound.
+	MatchSubscriptions(ctx context.Context, app, eventType, after string, limit int) ([]Subscription, error)
 
-	// CreateEvent stores e unless an event with its id exists. It returns
-	// the stored event and whether this call created it; an existing event
-	// with another BodyHash is ErrConflict.
+	// CreateEvent stores e unless an event with its id exists in
+	// e.ApplicationID. It returns the stored event and whether this call
+	// created it; an existing event with another BodyHash is ErrConflict.
 	CreateEvent(ctx context.Context, e Event) (Event, bool, error)
-	GetEvent(ctx context.Context, id string) (Event, error)
-	SetEventRun(ctx context.Context, id, runID string) error
-	MarkEventDispatched(ctx context.Context, id string) error
+	GetEvent(ctx context.Context, app, id string) (Event, error)
+	SetEventRun(ctx context.Context, app, id, runID string) error
+	MarkEventDispatched(ctx context.Context, app, id string) error
 	// DeleteEvent removes the event with its deliveries and their attempts.
-	DeleteEvent(ctx context.Context, id string) error
+	DeleteEvent(ctx context.Context, app, id string) error
 
 	// AddDeliveries records deliveries (with status pending when Status is
 	// empty); existing ones are kept as they are.
@@ -170,11 +226,19 @@ type Store interface {
 	// cancelled delivery to another status: cancelled is final, even when
 	// an attempt that was still running reports after the cancel.
 	SetDeliveryStatus(ctx context.Context, id, status string, nextAttemptAt time.Time) error
-	GetDelivery(ctx context.Context, id string) (Delivery, error)
+	// RecordAttempt and SetDeliveryStatus take the delivery id alone:
+	// delivery ids are unique across applications (they name a
+	// subscription, which belongs to one), and only workflows, which know
+	// the delivery they run, call them.
+	GetDelivery(ctx context.Context, app, id string) (Delivery, error)
 	// ListAttempts returns the kept attempts, oldest first.
 	ListAttempts(ctx context.Context, deliveryID string) ([]Attempt, error)
 	// ListDeliveries returns the deliveries of an event, by id.
-	ListDeliveries(ctx context.Context, eventID string) ([]Delivery, error)
+	ListDeliveries(ctx context.Context, app, eventID string) ([]Delivery, error)
+	// ListUnfinishedDeliveries returns up to limit deliveries of app that
+	// have not ended (neither succeeded, failed nor cancelled), with ids
+	// greater than after, by id.
+	ListUnfinishedDeliveries(ctx context.Context, app, after string, limit int) ([]Delivery, error)
 
 	EventTypeStore
 
@@ -220,6 +284,22 @@ type ListEventTypesParams struct {
 // SubscriptionModifier changes a subscription in place; an error aborts the
 // change.
 type SubscriptionModifier func(s *Subscription) error
+
+// ApplicationStore keeps the applications.
+type ApplicationStore interface {
+	// CreateApplication stores a; an existing id is ErrConflict.
+	CreateApplication(ctx context.Context, a Application) error
+	GetApplication(ctx context.Context, id string) (Application, error)
+	ListApplications(ctx context.Context, p ListApplicationsParams) ([]Application, error)
+	// UpdateApplication replaces the name, metadata and UpdatedAt of a.ID.
+	UpdateApplication(ctx context.Context, a Application) error
+	// DeleteApplication removes the application and its subscriptions in
+	// one transaction, so that no event is matched to them afterwards.
+	// Its events and deliveries stay, for the record and so that its
+	// unfinished deliveries can be cancelled (ListUnfinishedDeliveries).
+	// A reserved application is ErrReserved.
+	DeleteApplication(ctx context.Context, id string) error
+}
 
 // EventTypeStore keeps the registered event types.
 type EventTypeStore interface {

@@ -10,13 +10,14 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-const subscriptionColumns = `id, url, description, secret, previous_secret, previous_secret_expires_at,
+const subscriptionColumns = `id, application_id, url, description, secret, previous_secret, previous_secret_expires_at,
 	headers, retry, timeout_ms, status, created_at, updated_at`
 
 // subscriptionRow is a row of subscriptions as stored: secrets maybe sealed,
 // times in microseconds, headers and retry as JSON text.
 type subscriptionRow struct {
 	ID                      string `db:"id"`
+	ApplicationID           string `db:"application_id"`
 	URL                     string `db:"url"`
 	Description             string `db:"description"`
 	Secret                  string `db:"secret"`
@@ -35,6 +36,7 @@ type subscriptionRow struct {
 func (r subscriptionRow) subscription() (Subscription, error) {
 	sub := Subscription{
 		ID:                      r.ID,
+		ApplicationID:           r.ApplicationID,
 		URL:                     r.URL,
 		Description:             r.Description,
 		Secret:                  r.Secret,
@@ -67,9 +69,12 @@ func (s *SQL) CreateSubscription(ctx context.Context, sub Subscription) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.applicationExists(ctx, tx, sub.ApplicationID); err != nil {
+			return err
+		}
 		_, err := exec(ctx, tx, `INSERT INTO subscriptions (`+subscriptionColumns+`)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-			sub.ID, sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			sub.ID, sub.ApplicationID, sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
 			headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.CreatedAt), micros(sub.UpdatedAt))
 		if isUniqueViolation(err) {
 			return fmt.Errorf("store: subscription %s exists: %w", sub.ID, ErrConflict)
@@ -96,8 +101,8 @@ func insertPatterns(ctx context.Context, tx *sqlx.Tx, sub Subscription) error {
 			continue
 		}
 		seen[p] = true
-		if _, err := exec(ctx, tx, `INSERT INTO subscription_event_types (pattern, subscription_id, active) VALUES (?,?,?)`,
-			p, sub.ID, active); err != nil {
+		if _, err := exec(ctx, tx, `INSERT INTO subscription_event_types (application_id, pattern, subscription_id, active) VALUES (?,?,?,?)`,
+			sub.ApplicationID, p, sub.ID, active); err != nil {
 			return fmt.Errorf("store: insert event type: %w", err)
 		}
 	}
@@ -123,8 +128,9 @@ func encodeSubscriptionJSON(sub Subscription) (headers, retry string, err error)
 	return string(hb), retry, nil
 }
 
-func (s *SQL) GetSubscription(ctx context.Context, id string) (Subscription, error) {
-	subs, err := s.querySubscriptions(ctx, s.db, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE id = ?`, id)
+func (s *SQL) GetSubscription(ctx context.Context, app, id string) (Subscription, error) {
+	subs, err := s.querySubscriptions(ctx, s.db, `SELECT `+subscriptionColumns+` FROM subscriptions
+		WHERE application_id = ? AND id = ?`, app, id)
 	if err != nil {
 		return Subscription{}, err
 	}
@@ -137,13 +143,13 @@ func (s *SQL) GetSubscription(ctx context.Context, id string) (Subscription, err
 func (s *SQL) ListSubscriptions(ctx context.Context, p ListSubscriptionsParams) ([]Subscription, error) {
 	if p.EventType == "" {
 		return s.querySubscriptions(ctx, s.db, `SELECT `+subscriptionColumns+` FROM subscriptions
-			WHERE id > ? ORDER BY id LIMIT ?`, p.After, pageLimit(p.Limit))
+			WHERE application_id = ? AND id > ? ORDER BY id LIMIT ?`, p.ApplicationID, p.After, pageLimit(p.Limit))
 	}
-	return s.matching(ctx, p.EventType, p.After, p.Limit, false)
+	return s.matching(ctx, p.ApplicationID, p.EventType, p.After, p.Limit, false)
 }
 
-func (s *SQL) MatchSubscriptions(ctx context.Context, eventType, after string, limit int) ([]Subscription, error) {
-	return s.matching(ctx, eventType, after, limit, true)
+func (s *SQL) MatchSubscriptions(ctx context.Context, app, eventType, after string, limit int) ([]Subscription, error) {
+	return s.matching(ctx, app, eventType, after, limit, true)
 }
 
 // matching returns a page of the subscriptions whose patterns receive
@@ -151,9 +157,11 @@ func (s *SQL) MatchSubscriptions(ctx context.Context, eventType, after string, l
 // cursor, read in order from an index, and the page is the first limit ids
 // of their union: a page costs (patterns x limit) index entries however many
 // subscriptions match, so paging through every match stays linear. With
-// activeOnly the index is (pattern, active, subscription_id), otherwise the
-// primary key (pattern, subscription_id).
-func (s *SQL) matching(ctx context.Context, eventType, after string, limit int, activeOnly bool) ([]Subscription, error) {
+// activeOnly the index is (application_id, pattern, active,
+// subscription_id); otherwise the primary key (pattern, subscription_id),
+// filtered by application. Matching names the application in every arm and
+// again on subscriptions, so that it never crosses applications.
+func (s *SQL) matching(ctx context.Context, app, eventType, after string, limit int, activeOnly bool) ([]Subscription, error) {
 	limit = pageLimit(limit)
 	active := ""
 	if activeOnly {
@@ -170,9 +178,10 @@ func (s *SQL) matching(ctx context.Context, eventType, after string, limit int, 
 		}
 		seen[p] = true
 		arms = append(arms, `SELECT subscription_id FROM (SELECT subscription_id FROM subscription_event_types
-			WHERE pattern = ?`+active+` AND subscription_id > ? ORDER BY subscription_id LIMIT ?) AS arm`)
-		args = append(args, p, after, limit)
+			WHERE application_id = ? AND pattern = ?`+active+` AND subscription_id > ? ORDER BY subscription_id LIMIT ?) AS arm`)
+		args = append(args, app, p, after, limit)
 	}
+	args = append(args, app)
 	status := ""
 	if activeOnly {
 		status = ` AND status = ?`
@@ -180,7 +189,7 @@ func (s *SQL) matching(ctx context.Context, eventType, after string, limit int, 
 	}
 	args = append(args, limit)
 	return s.querySubscriptions(ctx, s.db, `SELECT `+subscriptionColumns+` FROM subscriptions
-		WHERE id IN (`+strings.Join(arms, " UNION ")+`)`+status+` ORDER BY id LIMIT ?`, args...)
+		WHERE id IN (`+strings.Join(arms, " UNION ")+`) AND application_id = ?`+status+` ORDER BY id LIMIT ?`, args...)
 }
 
 // querySubscriptions runs a query of subscriptionColumns on db (the
@@ -245,10 +254,11 @@ func (s *SQL) UpdateSubscription(ctx context.Context, sub Subscription) error {
 // ModifySubscription implements Store. The read locks the row (see
 // forUpdate), so two modifications of one subscription run one after the
 // other.
-func (s *SQL) ModifySubscription(ctx context.Context, id string, fn SubscriptionModifier) (Subscription, error) {
+func (s *SQL) ModifySubscription(ctx context.Context, app, id string, fn SubscriptionModifier) (Subscription, error) {
 	var out Subscription
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		subs, err := s.querySubscriptions(ctx, tx, s.forUpdate(`SELECT `+subscriptionColumns+` FROM subscriptions WHERE id = ?`), id)
+		subs, err := s.querySubscriptions(ctx, tx, s.forUpdate(`SELECT `+subscriptionColumns+` FROM subscriptions
+			WHERE application_id = ? AND id = ?`), app, id)
 		if err != nil {
 			return err
 		}
@@ -259,7 +269,7 @@ func (s *SQL) ModifySubscription(ctx context.Context, id string, fn Subscription
 		if err := fn(&sub); err != nil {
 			return err
 		}
-		sub.ID = subs[0].ID
+		sub.ID, sub.ApplicationID = subs[0].ID, subs[0].ApplicationID
 		if err := s.updateSubscriptionTx(ctx, tx, sub); err != nil {
 			return err
 		}
@@ -281,9 +291,9 @@ func (s *SQL) updateSubscriptionTx(ctx context.Context, tx *sqlx.Tx, sub Subscri
 	}
 	res, err := exec(ctx, tx, `UPDATE subscriptions SET url = ?, description = ?, secret = ?,
 		previous_secret = ?, previous_secret_expires_at = ?, headers = ?, retry = ?, timeout_ms = ?,
-		status = ?, updated_at = ? WHERE id = ?`,
+		status = ?, updated_at = ? WHERE application_id = ? AND id = ?`,
 		sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
-		headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.UpdatedAt), sub.ID)
+		headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.UpdatedAt), sub.ApplicationID, sub.ID)
 	if err := mustAffect(res, err); err != nil {
 		return fmt.Errorf("store: update subscription %s: %w", sub.ID, err)
 	}
@@ -293,12 +303,12 @@ func (s *SQL) updateSubscriptionTx(ctx context.Context, tx *sqlx.Tx, sub Subscri
 	return insertPatterns(ctx, tx, sub)
 }
 
-func (s *SQL) DeleteSubscription(ctx context.Context, id string) error {
+func (s *SQL) DeleteSubscription(ctx context.Context, app, id string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := exec(ctx, tx, `DELETE FROM subscription_event_types WHERE subscription_id = ?`, id); err != nil {
+		if _, err := exec(ctx, tx, `DELETE FROM subscription_event_types WHERE application_id = ? AND subscription_id = ?`, app, id); err != nil {
 			return fmt.Errorf("store: delete event types: %w", err)
 		}
-		res, err := exec(ctx, tx, `DELETE FROM subscriptions WHERE id = ?`, id)
+		res, err := exec(ctx, tx, `DELETE FROM subscriptions WHERE application_id = ? AND id = ?`, app, id)
 		if err := mustAffect(res, err); err != nil {
 			return fmt.Errorf("store: delete subscription %s: %w", id, err)
 		}

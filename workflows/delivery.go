@@ -40,6 +40,9 @@ const continueAsNewAfter = 1000
 
 // DeliveryInput starts the delivery of one event to one subscription.
 type DeliveryInput struct {
+	// ApplicationID is the application of the delivery; empty in deliveries
+	// started before applications existed, which belong to default.
+	ApplicationID   string `json:",omitempty"`
 	DeliveryID      string
 	EventID         string
 	EventType       string
@@ -290,7 +293,7 @@ func (r *deliveryRun) attempt(ctx workflow.Context) (delivery.Decision, bool) {
 	r.state.Attempts++
 	r.state.RoundAttempts++
 	in := activities.DeliverInput{
-		DeliveryID: r.in.DeliveryID, EventID: r.in.EventID, SubscriptionID: r.in.SubscriptionID,
+		ApplicationID: r.in.ApplicationID, DeliveryID: r.in.DeliveryID, EventID: r.in.EventID, SubscriptionID: r.in.SubscriptionID,
 		Attempt: r.state.Attempts, RoundAttempt: r.state.RoundAttempts, RoundStart: r.state.RoundStart,
 		Policy: r.in.Policy, Timeout: r.in.AttemptTimeout,
 	}

@@ -19,6 +19,9 @@ import (
 const (
 	EventWorkflowName    = "hookflow.Event"
 	DeliveryWorkflowName = "hookflow.Delivery"
+	// DeleteApplicationWorkflowName cancels a deleted application's
+	// unfinished deliveries.
+	DeleteApplicationWorkflowName = "hookflow.DeleteApplication"
 
 	SignalCancel = delivery.SignalCancel
 	SignalRetry  = delivery.SignalRetry
@@ -37,14 +40,19 @@ var (
 	AttrEventID        = temporal.NewSearchAttributeKeyKeyword("HookflowEventID")
 	AttrSubscriptionID = temporal.NewSearchAttributeKeyKeyword("HookflowSubscriptionID")
 	AttrStatus         = temporal.NewSearchAttributeKeyKeyword("HookflowStatus")
+	// AttrApplicationID is set on every event, delivery and
+	// application-deletion workflow, so that an operator finds one
+	// application's workflows (its stuck deliveries, say) in the UI.
+	AttrApplicationID = temporal.NewSearchAttributeKeyKeyword("HookflowApplicationID")
 )
 
 // SearchAttributes lists every custom search attribute Hookflow uses.
-var SearchAttributes = []temporal.SearchAttributeKeyKeyword{AttrEventType, AttrEventID, AttrSubscriptionID, AttrStatus}
+var SearchAttributes = []temporal.SearchAttributeKeyKeyword{AttrEventType, AttrEventID, AttrSubscriptionID, AttrStatus, AttrApplicationID}
 
 // Register adds every workflow to r under its pinned name. The worker, the
 // unit tests and the replayer all call it, so the set cannot drift.
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Event, workflow.RegisterOptions{Name: EventWorkflowName})
 	r.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
+	r.RegisterWorkflowWithOptions(DeleteApplication, workflow.RegisterOptions{Name: DeleteApplicationWorkflowName})
 }

@@ -18,9 +18,12 @@ import (
 // Both build the start from here, so its id, queue, summary and search
 // attributes cannot drift apart.
 
-// NewDeliveryInput is the input of the delivery of an event to a target.
-func NewDeliveryInput(eventID, eventType string, t delivery.Target) DeliveryInput {
+// NewDeliveryInput is the input of the delivery of an event of app to a
+// target. An empty app is a fan-out started before applications existed:
+// its deliveries keep the workflow ids of that time.
+func NewDeliveryInput(app, eventID, eventType string, t delivery.Target) DeliveryInput {
 	return DeliveryInput{
+		ApplicationID:   app,
 		DeliveryID:      ids.Delivery(eventID, t.SubscriptionID),
 		EventID:         eventID,
 		EventType:       eventType,
@@ -46,18 +49,49 @@ func startOf(in DeliveryInput, taskQueue string) deliveryStart {
 		status = in.State.Status
 	}
 	return deliveryStart{
-		id:        ids.DeliveryWorkflow(in.DeliveryID),
+		id:        ids.DeliveryWorkflow(in.ApplicationID, in.DeliveryID),
 		taskQueue: DeliveryTaskQueue(taskQueue),
 		// Says in words what the workflow does, for the list of workflows
 		// in the Temporal UI.
-		summary: "deliver " + in.EventType + " " + in.EventID + " to " + in.URL,
+		summary: "deliver " + in.EventType + " " + in.EventID + " to " + in.URL + " for app " + applicationOf(in.ApplicationID),
 		attrs: temporal.NewSearchAttributes(
+			AttrApplicationID.ValueSet(applicationOf(in.ApplicationID)),
 			AttrEventType.ValueSet(in.EventType),
 			AttrEventID.ValueSet(in.EventID),
 			AttrSubscriptionID.ValueSet(in.SubscriptionID),
 			AttrStatus.ValueSet(status),
 		),
 	}
+}
+
+// applicationOf is the application of a workflow input: inputs recorded
+// before applications existed belong to the application default.
+func applicationOf(app string) string {
+	if app == "" {
+		return DefaultApplication
+	}
+	return app
+}
+
+// DefaultApplication is the application of workflows started before
+// applications existed (as store.DefaultApplication; workflows do not
+// import the store).
+const DefaultApplication = "default"
+
+// EventSummary is the summary of the fan-out of an event of app, for the
+// list of workflows in the Temporal UI.
+func EventSummary(app, eventType, eventID string) string {
+	return "fan out " + eventType + " " + eventID + " for app " + applicationOf(app)
+}
+
+// EventSearchAttributes are the search attributes of the fan-out of an
+// event of app.
+func EventSearchAttributes(app, eventType, eventID string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		AttrEventType.ValueSet(eventType),
+		AttrEventID.ValueSet(eventID),
+		AttrApplicationID.ValueSet(applicationOf(app)),
+	)
 }
 
 // DeliveryChildOptions start the delivery for in as a child of the event

@@ -15,7 +15,7 @@ import (
 // The fan-out and the API start the same workflow for the same delivery:
 // same id, queue, summary and search attributes.
 func TestTheFanOutAndTheAPIStartADeliveryAlike(t *testing.T) {
-	in := workflows.NewDeliveryInput("evt_1", "order.created", delivery.Target{
+	in := workflows.NewDeliveryInput("", "evt_1", "order.created", delivery.Target{
 		SubscriptionID: "sub_1", URL: "https://example.com/hook", AttemptTimeout: 15 * time.Second,
 	})
 	require.Equal(t, "evt_1:sub_1", in.DeliveryID)
@@ -26,7 +26,7 @@ func TestTheFanOutAndTheAPIStartADeliveryAlike(t *testing.T) {
 	require.Equal(t, child.WorkflowID, start.ID)
 	require.Equal(t, "hookflow-deliveries", child.TaskQueue)
 	require.Equal(t, child.TaskQueue, start.TaskQueue)
-	require.Equal(t, "deliver order.created evt_1 to https://example.com/hook", child.StaticSummary)
+	require.Equal(t, "deliver order.created evt_1 to https://example.com/hook for app default", child.StaticSummary)
 	require.Equal(t, child.StaticSummary, start.StaticSummary)
 	require.Equal(t, child.TypedSearchAttributes, start.TypedSearchAttributes)
 	status, ok := child.TypedSearchAttributes.GetKeyword(workflows.AttrStatus)
@@ -52,6 +52,30 @@ func TestTheFanOutAndTheAPIStartADeliveryAlike(t *testing.T) {
 	require.Equal(t, now, in.State.RoundStart)
 	status, _ = workflows.DeliveryStartOptions(in, "hookflow", enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE).TypedSearchAttributes.GetKeyword(workflows.AttrStatus)
 	require.Equal(t, workflows.StatusFailed, status)
+}
+
+// A delivery of an application has the application in its workflow id, its
+// summary and its search attributes; one of a fan-out recorded before
+// applications existed (no application) keeps the id of that time.
+func TestADeliveryNamesItsApplication(t *testing.T) {
+	target := delivery.Target{SubscriptionID: "sub_1", URL: "https://example.com/hook"}
+	in := workflows.NewDeliveryInput("acme", "evt_1", "order.created", target)
+	child := workflows.DeliveryChildOptions(in, "hookflow")
+	require.Equal(t, "delivery:acme/evt_1:sub_1", child.WorkflowID)
+	require.Equal(t, child.WorkflowID, workflows.DeliveryStartOptions(in, "hookflow", enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE).ID)
+	require.Equal(t, "deliver order.created evt_1 to https://example.com/hook for app acme", child.StaticSummary)
+	app, ok := child.TypedSearchAttributes.GetKeyword(workflows.AttrApplicationID)
+	require.True(t, ok)
+	require.Equal(t, "acme", app)
+
+	legacy := workflows.DeliveryChildOptions(workflows.NewDeliveryInput("", "evt_1", "order.created", target), "hookflow")
+	require.Equal(t, "delivery:evt_1:sub_1", legacy.WorkflowID)
+	app, _ = legacy.TypedSearchAttributes.GetKeyword(workflows.AttrApplicationID)
+	require.Equal(t, "default", app)
+
+	require.Equal(t, "fan out order.created o-1 for app acme", workflows.EventSummary("acme", "order.created", "o-1"))
+	app, _ = workflows.EventSearchAttributes("acme", "order.created", "o-1").GetKeyword(workflows.AttrApplicationID)
+	require.Equal(t, "acme", app)
 }
 
 // The Temporal UI shows the input as JSON: durations read as operators

@@ -233,7 +233,7 @@ func createSubscriptions(ctx context.Context, dbURL, eventType string, n int, re
 		wg.Go(func() {
 			for i := range work {
 				now := time.Now().UTC()
-				err := st.CreateSubscription(ctx, store.Subscription{
+				err := st.CreateSubscription(ctx, store.Subscription{ApplicationID: store.DefaultApplication,
 					ID: ids.NewSubscription(), URL: recv.url(itoa(i)), EventTypes: []string{eventType},
 					Secret: secret, Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
 				})

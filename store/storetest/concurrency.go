@@ -37,7 +37,7 @@ func exerciseConcurrency(t *testing.T, newStore func(t *testing.T) store.Store) 
 						errs <- fmt.Errorf("%s attempt %d: %w", id, n, err)
 					}
 					// Readers run beside the writers, as the API does.
-					if _, err := s.GetDelivery(ctx, id); err != nil {
+					if _, err := s.GetDelivery(ctx, store.DefaultApplication, id); err != nil {
 						errs <- fmt.Errorf("%s read: %w", id, err)
 					}
 				}
@@ -55,7 +55,7 @@ func exerciseConcurrency(t *testing.T, newStore func(t *testing.T) store.Store) 
 		require.Empty(t, all, "concurrent writers failed:\n%s", strings.Join(all, "\n"))
 
 		for _, d := range ds {
-			got, err := s.GetDelivery(t.Context(), d.ID)
+			got, err := s.GetDelivery(t.Context(), store.DefaultApplication, d.ID)
 			require.NoError(t, err)
 			require.Equal(t, attempts, got.Attempts)
 			require.Equal(t, store.DeliveryFailed, got.Status)
@@ -111,7 +111,7 @@ func exerciseConcurrency(t *testing.T, newStore func(t *testing.T) store.Store) 
 				if err := s.UpdateSubscription(ctx, sub); err != nil {
 					errs <- err
 				}
-				if _, err := s.MatchSubscriptions(ctx, "order.created", "", 100); err != nil {
+				if _, err := s.MatchSubscriptions(ctx, store.DefaultApplication, "order.created", "", 100); err != nil {
 					errs <- err
 				}
 			})

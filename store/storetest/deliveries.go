@@ -11,7 +11,7 @@ import (
 )
 
 func newDelivery(id, eventID, subscriptionID string) store.Delivery {
-	return store.Delivery{
+	return store.Delivery{ApplicationID: store.DefaultApplication,
 		ID:             id,
 		EventID:        eventID,
 		SubscriptionID: subscriptionID,
@@ -45,7 +45,7 @@ func exerciseDeliveries(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 		require.NoError(t, s.AddDeliveries(t.Context(), ds))
 
-		got, err := s.GetDelivery(t.Context(), "dlv_a")
+		got, err := s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_a")
 		require.NoError(t, err)
 		want := ds[1]
 		want.UpdatedAt = stored(want.UpdatedAt)
@@ -53,16 +53,16 @@ func exerciseDeliveries(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Zero(t, got.Attempts)
 		require.True(t, got.NextAttemptAt.IsZero())
 
-		list, err := s.ListDeliveries(t.Context(), "evt_1")
+		list, err := s.ListDeliveries(t.Context(), store.DefaultApplication, "evt_1")
 		require.NoError(t, err)
 		require.Equal(t, []string{"dlv_a", "dlv_b"}, deliveryIDs(list), "ordered by id")
 		require.Equal(t, "sub_b", list[1].SubscriptionID)
 
-		list, err = s.ListDeliveries(t.Context(), "evt_none")
+		list, err = s.ListDeliveries(t.Context(), store.DefaultApplication, "evt_none")
 		require.NoError(t, err)
 		require.Empty(t, list)
 
-		_, err = s.GetDelivery(t.Context(), "dlv_missing")
+		_, err = s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_missing")
 		require.ErrorIs(t, err, store.ErrNotFound)
 		require.NoError(t, s.AddDeliveries(t.Context(), nil), "nothing to add is fine")
 	})
@@ -79,13 +79,13 @@ func exerciseDeliveries(t *testing.T, newStore func(t *testing.T) store.Store) {
 		again.URL = "https://example.test/changed"
 		require.NoError(t, s.AddDeliveries(t.Context(), []store.Delivery{again, newDelivery("dlv_2", "evt_1", "sub_2")}))
 
-		got, err := s.GetDelivery(t.Context(), "dlv_1")
+		got, err := s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_1")
 		require.NoError(t, err)
 		require.Equal(t, first.URL, got.URL)
 		require.Equal(t, store.DeliveryRetrying, got.Status, "progress is not reset")
 		require.Equal(t, 1, got.Attempts)
 
-		list, err := s.ListDeliveries(t.Context(), "evt_1")
+		list, err := s.ListDeliveries(t.Context(), store.DefaultApplication, "evt_1")
 		require.NoError(t, err)
 		require.Equal(t, []string{"dlv_1", "dlv_2"}, deliveryIDs(list))
 	})
@@ -96,7 +96,7 @@ func exerciseDeliveries(t *testing.T, newStore func(t *testing.T) store.Store) {
 		d := newDelivery("dlv_nostatus", "evt_1", "sub_1")
 		d.Status = ""
 		require.NoError(t, s.AddDeliveries(t.Context(), []store.Delivery{d}))
-		got, err := s.GetDelivery(t.Context(), d.ID)
+		got, err := s.GetDelivery(t.Context(), store.DefaultApplication, d.ID)
 		require.NoError(t, err)
 		require.Equal(t, store.DeliveryPending, got.Status)
 	})
@@ -108,14 +108,14 @@ func exerciseDeliveries(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 		next := t0.Add(90 * time.Second)
 		require.NoError(t, s.SetDeliveryStatus(t.Context(), "dlv_s", store.DeliveryRetrying, next))
-		got, err := s.GetDelivery(t.Context(), "dlv_s")
+		got, err := s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_s")
 		require.NoError(t, err)
 		require.Equal(t, store.DeliveryRetrying, got.Status)
 		require.Equal(t, stored(next), got.NextAttemptAt)
 		require.True(t, got.UpdatedAt.After(stored(t0)), "the change is stamped")
 
 		require.NoError(t, s.SetDeliveryStatus(t.Context(), "dlv_s", store.DeliveryCancelled, time.Time{}))
-		got, err = s.GetDelivery(t.Context(), "dlv_s")
+		got, err = s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_s")
 		require.NoError(t, err)
 		require.Equal(t, store.DeliveryCancelled, got.Status)
 		require.True(t, got.NextAttemptAt.IsZero())
@@ -150,7 +150,7 @@ func exerciseAttempts(t *testing.T, newStore func(t *testing.T) store.Store) {
 		first := newAttempt("dlv_1", 1)
 		next := t0.Add(5 * time.Second)
 		require.NoError(t, s.RecordAttempt(t.Context(), first, store.DeliveryRetrying, next))
-		d, err := s.GetDelivery(t.Context(), "dlv_1")
+		d, err := s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_1")
 		require.NoError(t, err)
 		require.Equal(t, store.DeliveryRetrying, d.Status)
 		require.Equal(t, 1, d.Attempts)
@@ -158,7 +158,7 @@ func exerciseAttempts(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 		second := store.Attempt{DeliveryID: "dlv_1", Attempt: 2, StartedAt: t0.Add(6 * time.Second), DurationMs: 42, StatusCode: 204}
 		require.NoError(t, s.RecordAttempt(t.Context(), second, store.DeliverySucceeded, time.Time{}))
-		d, err = s.GetDelivery(t.Context(), "dlv_1")
+		d, err = s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_1")
 		require.NoError(t, err)
 		require.Equal(t, store.DeliverySucceeded, d.Status)
 		require.Equal(t, 2, d.Attempts)
@@ -202,7 +202,7 @@ func exerciseAttempts(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Equal(t, 500, log[0].StatusCode)
 		require.Equal(t, first.Error, log[0].Error)
 		require.Equal(t, stored(first.StartedAt), log[0].StartedAt)
-		d, err := s.GetDelivery(t.Context(), "dlv_1")
+		d, err := s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_1")
 		require.NoError(t, err)
 		require.Equal(t, 1, d.Attempts)
 	})
@@ -214,7 +214,7 @@ func exerciseAttempts(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.NoError(t, s.RecordAttempt(t.Context(), newAttempt("dlv_1", 3), store.DeliverySucceeded, time.Time{}))
 		require.NoError(t, s.RecordAttempt(t.Context(), newAttempt("dlv_1", 2), store.DeliveryRetrying, t0.Add(time.Hour)))
 
-		d, err := s.GetDelivery(t.Context(), "dlv_1")
+		d, err := s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_1")
 		require.NoError(t, err)
 		require.Equal(t, 3, d.Attempts)
 		require.Equal(t, store.DeliverySucceeded, d.Status)
@@ -237,7 +237,7 @@ func exerciseAttempts(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.NoError(t, s.RecordAttempt(t.Context(), newAttempt("dlv_1", 3), store.DeliverySucceeded, time.Time{}))
 		require.NoError(t, s.SetDeliveryStatus(t.Context(), "dlv_1", store.DeliveryFailed, t0.Add(time.Hour)))
 
-		d, err := s.GetDelivery(t.Context(), "dlv_1")
+		d, err := s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_1")
 		require.NoError(t, err)
 		require.Equal(t, store.DeliveryCancelled, d.Status)
 		require.True(t, d.NextAttemptAt.IsZero())
@@ -264,7 +264,7 @@ func exerciseAttempts(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Len(t, log, store.MaxAttemptsKept)
 		require.Equal(t, total-store.MaxAttemptsKept+1, log[0].Attempt, "the oldest are dropped")
 		require.Equal(t, total, log[len(log)-1].Attempt)
-		d, err := s.GetDelivery(t.Context(), "dlv_long")
+		d, err := s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_long")
 		require.NoError(t, err)
 		require.Equal(t, total, d.Attempts, "the counter counts every attempt, not the kept ones")
 

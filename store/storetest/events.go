@@ -10,7 +10,7 @@ import (
 )
 
 func newEvent(id, hash string) store.Event {
-	return store.Event{
+	return store.Event{ApplicationID: store.DefaultApplication,
 		ID:         id,
 		Type:       "order.created",
 		Payload:    []byte(`{"id":"` + id + `","type":"order.created","data":{"n":1}}`),
@@ -31,7 +31,7 @@ func exerciseEvents(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.NoError(t, err)
 		require.True(t, created)
 
-		read, err := s.GetEvent(t.Context(), e.ID)
+		read, err := s.GetEvent(t.Context(), store.DefaultApplication, e.ID)
 		require.NoError(t, err)
 		want := e
 		want.CreatedAt = stored(e.CreatedAt)
@@ -42,7 +42,7 @@ func exerciseEvents(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("GetUnknownIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)
-		_, err := s.GetEvent(t.Context(), "evt_missing")
+		_, err := s.GetEvent(t.Context(), store.DefaultApplication, "evt_missing")
 		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 
@@ -53,7 +53,7 @@ func exerciseEvents(t *testing.T, newStore func(t *testing.T) store.Store) {
 		_, created, err := s.CreateEvent(t.Context(), first)
 		require.NoError(t, err)
 		require.True(t, created)
-		require.NoError(t, s.SetEventRun(t.Context(), first.ID, "run-first"))
+		require.NoError(t, s.SetEventRun(t.Context(), store.DefaultApplication, first.ID, "run-first"))
 
 		again := newEvent("evt_idem", "same")
 		again.WorkflowID = "event:other"
@@ -79,7 +79,7 @@ func exerciseEvents(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.ErrorIs(t, err, store.ErrConflict)
 		require.False(t, created)
 
-		got, err := s.GetEvent(t.Context(), first.ID)
+		got, err := s.GetEvent(t.Context(), store.DefaultApplication, first.ID)
 		require.NoError(t, err)
 		require.Equal(t, first.Payload, got.Payload)
 		require.Equal(t, "one", got.BodyHash)
@@ -92,22 +92,22 @@ func exerciseEvents(t *testing.T, newStore func(t *testing.T) store.Store) {
 		_, _, err := s.CreateEvent(t.Context(), e)
 		require.NoError(t, err)
 
-		require.NoError(t, s.SetEventRun(t.Context(), e.ID, "run-a"))
-		require.NoError(t, s.SetEventRun(t.Context(), e.ID, "run-b"))
-		got, err := s.GetEvent(t.Context(), e.ID)
+		require.NoError(t, s.SetEventRun(t.Context(), store.DefaultApplication, e.ID, "run-a"))
+		require.NoError(t, s.SetEventRun(t.Context(), store.DefaultApplication, e.ID, "run-b"))
+		got, err := s.GetEvent(t.Context(), store.DefaultApplication, e.ID)
 		require.NoError(t, err)
 		require.Equal(t, "run-b", got.RunID)
 		require.False(t, got.Dispatched)
 
-		require.NoError(t, s.MarkEventDispatched(t.Context(), e.ID))
-		require.NoError(t, s.MarkEventDispatched(t.Context(), e.ID), "marking twice is fine")
-		got, err = s.GetEvent(t.Context(), e.ID)
+		require.NoError(t, s.MarkEventDispatched(t.Context(), store.DefaultApplication, e.ID))
+		require.NoError(t, s.MarkEventDispatched(t.Context(), store.DefaultApplication, e.ID), "marking twice is fine")
+		got, err = s.GetEvent(t.Context(), store.DefaultApplication, e.ID)
 		require.NoError(t, err)
 		require.True(t, got.Dispatched)
 		require.Equal(t, "run-b", got.RunID)
 
-		require.ErrorIs(t, s.SetEventRun(t.Context(), "evt_missing", "run"), store.ErrNotFound)
-		require.ErrorIs(t, s.MarkEventDispatched(t.Context(), "evt_missing"), store.ErrNotFound)
+		require.ErrorIs(t, s.SetEventRun(t.Context(), store.DefaultApplication, "evt_missing", "run"), store.ErrNotFound)
+		require.ErrorIs(t, s.MarkEventDispatched(t.Context(), store.DefaultApplication, "evt_missing"), store.ErrNotFound)
 	})
 
 	t.Run("DeleteForgetsEventAndItsDeliveries", func(t *testing.T) {
@@ -125,18 +125,18 @@ func exerciseEvents(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.NoError(t, s.RecordAttempt(t.Context(), newAttempt("dlv_del", 1), store.DeliveryRetrying, t0))
 		require.NoError(t, s.RecordAttempt(t.Context(), newAttempt("dlv_keep", 1), store.DeliveryRetrying, t0))
 
-		require.NoError(t, s.DeleteEvent(t.Context(), e.ID))
-		_, err = s.GetEvent(t.Context(), e.ID)
+		require.NoError(t, s.DeleteEvent(t.Context(), store.DefaultApplication, e.ID))
+		_, err = s.GetEvent(t.Context(), store.DefaultApplication, e.ID)
 		require.ErrorIs(t, err, store.ErrNotFound)
-		_, err = s.GetDelivery(t.Context(), "dlv_del")
+		_, err = s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_del")
 		require.ErrorIs(t, err, store.ErrNotFound)
 		attempts, err := s.ListAttempts(t.Context(), "dlv_del")
 		require.NoError(t, err)
 		require.Empty(t, attempts)
-		require.ErrorIs(t, s.DeleteEvent(t.Context(), e.ID), store.ErrNotFound)
+		require.ErrorIs(t, s.DeleteEvent(t.Context(), store.DefaultApplication, e.ID), store.ErrNotFound)
 
 		// Another event keeps its deliveries and attempts.
-		_, err = s.GetDelivery(t.Context(), "dlv_keep")
+		_, err = s.GetDelivery(t.Context(), store.DefaultApplication, "dlv_keep")
 		require.NoError(t, err)
 		attempts, err = s.ListAttempts(t.Context(), "dlv_keep")
 		require.NoError(t, err)

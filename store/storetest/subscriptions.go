@@ -15,7 +15,7 @@ import (
 
 // newSubscription is a minimal valid subscription; tests change what they need.
 func newSubscription(id string, eventTypes ...string) store.Subscription {
-	return store.Subscription{
+	return store.Subscription{ApplicationID: store.DefaultApplication,
 		ID:         id,
 		URL:        "https://example.test/hooks/" + id,
 		EventTypes: eventTypes,
@@ -48,7 +48,7 @@ func listAll(t *testing.T, s store.Store, eventType string, pageSize int) []stri
 	after := ""
 	for page := 0; ; page++ {
 		require.Less(t, page, 1000, "pagination does not end")
-		got, err := s.ListSubscriptions(t.Context(), store.ListSubscriptionsParams{EventType: eventType, After: after, Limit: pageSize})
+		got, err := s.ListSubscriptions(t.Context(), store.ListSubscriptionsParams{ApplicationID: store.DefaultApplication, EventType: eventType, After: after, Limit: pageSize})
 		require.NoError(t, err)
 		require.LessOrEqual(t, len(got), pageSize)
 		if len(got) == 0 {
@@ -66,7 +66,7 @@ func matchAll(t *testing.T, s store.Store, eventType string, pageSize int) []str
 	after := ""
 	for page := 0; ; page++ {
 		require.Less(t, page, 1000, "pagination does not end")
-		got, err := s.MatchSubscriptions(t.Context(), eventType, after, pageSize)
+		got, err := s.MatchSubscriptions(t.Context(), store.DefaultApplication, eventType, after, pageSize)
 		require.NoError(t, err)
 		require.LessOrEqual(t, len(got), pageSize)
 		if len(got) == 0 {
@@ -81,7 +81,7 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 	t.Run("CreateThenGetRoundTripsEveryField", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)
-		sub := store.Subscription{
+		sub := store.Subscription{ApplicationID: store.DefaultApplication,
 			ID:  "sub_full",
 			URL: "https://example.test/hooks?x=1",
 			// Duplicates are dropped and the types come back sorted.
@@ -105,7 +105,7 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 		}
 		require.NoError(t, s.CreateSubscription(t.Context(), sub))
 
-		got, err := s.GetSubscription(t.Context(), sub.ID)
+		got, err := s.GetSubscription(t.Context(), store.DefaultApplication, sub.ID)
 		require.NoError(t, err)
 		want := sub
 		want.EventTypes = []string{"*", "invoice.paid", "order.*"}
@@ -121,7 +121,7 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 		sub.Retry = &store.RetryOverride{MaxAttempts: ptr(5)}
 		require.NoError(t, s.CreateSubscription(t.Context(), sub))
 
-		got, err := s.GetSubscription(t.Context(), sub.ID)
+		got, err := s.GetSubscription(t.Context(), store.DefaultApplication, sub.ID)
 		require.NoError(t, err)
 		require.Empty(t, got.Headers)
 		require.Empty(t, got.Description)
@@ -134,7 +134,7 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 
 		sub2 := newSubscription("sub_noretry", "order.created")
 		require.NoError(t, s.CreateSubscription(t.Context(), sub2))
-		got2, err := s.GetSubscription(t.Context(), sub2.ID)
+		got2, err := s.GetSubscription(t.Context(), store.DefaultApplication, sub2.ID)
 		require.NoError(t, err)
 		require.Nil(t, got2.Retry)
 	})
@@ -142,7 +142,7 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 	t.Run("GetUnknownIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)
-		_, err := s.GetSubscription(t.Context(), "sub_missing")
+		_, err := s.GetSubscription(t.Context(), store.DefaultApplication, "sub_missing")
 		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 
@@ -155,7 +155,7 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 		second.URL = "https://example.test/other"
 		require.ErrorIs(t, s.CreateSubscription(t.Context(), second), store.ErrConflict)
 
-		got, err := s.GetSubscription(t.Context(), "sub_dup")
+		got, err := s.GetSubscription(t.Context(), store.DefaultApplication, "sub_dup")
 		require.NoError(t, err)
 		require.Equal(t, first.URL, got.URL)
 		require.Equal(t, []string{"order.created"}, got.EventTypes, "the failed create must leave no event type behind")
@@ -175,12 +175,12 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 			require.Equal(t, want, listAll(t, s, "", size), "page size %d", size)
 		}
 
-		page, err := s.ListSubscriptions(t.Context(), store.ListSubscriptionsParams{After: "sub_a", Limit: 2})
+		page, err := s.ListSubscriptions(t.Context(), store.ListSubscriptionsParams{ApplicationID: store.DefaultApplication, After: "sub_a", Limit: 2})
 		require.NoError(t, err)
 		require.Equal(t, []string{"sub_a-c", "sub_ab"}, ids(page))
 		require.Equal(t, []string{"order.created"}, page[0].EventTypes, "a page carries each subscription's event types")
 
-		page, err = s.ListSubscriptions(t.Context(), store.ListSubscriptionsParams{After: "sub_c"})
+		page, err = s.ListSubscriptions(t.Context(), store.ListSubscriptionsParams{ApplicationID: store.DefaultApplication, After: "sub_c"})
 		require.NoError(t, err)
 		require.Empty(t, page)
 	})
@@ -192,7 +192,7 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 			createSubscriptions(t, s, newSubscription(fmt.Sprintf("sub_%d", i), "order.created"))
 		}
 		for _, limit := range []int{0, -1} {
-			got, err := s.ListSubscriptions(t.Context(), store.ListSubscriptionsParams{Limit: limit})
+			got, err := s.ListSubscriptions(t.Context(), store.ListSubscriptionsParams{ApplicationID: store.DefaultApplication, Limit: limit})
 			require.NoError(t, err)
 			require.Equal(t, []string{"sub_0", "sub_1", "sub_2", "sub_3", "sub_4"}, ids(got), "limit %d", limit)
 		}
@@ -247,7 +247,7 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 		changed.UpdatedAt = t0.Add(time.Minute)
 		require.NoError(t, s.UpdateSubscription(t.Context(), changed))
 
-		got, err := s.GetSubscription(t.Context(), sub.ID)
+		got, err := s.GetSubscription(t.Context(), store.DefaultApplication, sub.ID)
 		require.NoError(t, err)
 		want := changed
 		want.CreatedAt = stored(sub.CreatedAt)
@@ -258,7 +258,7 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 		require.Equal(t, []string{"sub_bystander"}, listAll(t, s, "order.created", 10), "old event types are gone")
 		require.Equal(t, []string{"sub_upd"}, listAll(t, s, "invoice.paid", 10))
 
-		other, err := s.GetSubscription(t.Context(), "sub_bystander")
+		other, err := s.GetSubscription(t.Context(), store.DefaultApplication, "sub_bystander")
 		require.NoError(t, err)
 		require.Equal(t, []string{"order.created"}, other.EventTypes, "another subscription's types are untouched")
 	})
@@ -268,7 +268,7 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 		s := newStore(t)
 		err := s.UpdateSubscription(t.Context(), newSubscription("sub_missing", "order.created"))
 		require.ErrorIs(t, err, store.ErrNotFound)
-		_, err = s.GetSubscription(t.Context(), "sub_missing")
+		_, err = s.GetSubscription(t.Context(), store.DefaultApplication, "sub_missing")
 		require.ErrorIs(t, err, store.ErrNotFound, "an update must not create")
 		require.Empty(t, listAll(t, s, "order.created", 10))
 	})
@@ -277,18 +277,18 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 		t.Parallel()
 		s := newStore(t)
 		createSubscriptions(t, s, newSubscription("sub_del", "order.*"), newSubscription("sub_keep", "order.*"))
-		require.NoError(t, s.DeleteSubscription(t.Context(), "sub_del"))
+		require.NoError(t, s.DeleteSubscription(t.Context(), store.DefaultApplication, "sub_del"))
 
-		_, err := s.GetSubscription(t.Context(), "sub_del")
+		_, err := s.GetSubscription(t.Context(), store.DefaultApplication, "sub_del")
 		require.ErrorIs(t, err, store.ErrNotFound)
 		require.Equal(t, []string{"sub_keep"}, listAll(t, s, "", 10))
 		require.Equal(t, []string{"sub_keep"}, listAll(t, s, "order.created", 10))
 		require.Equal(t, []string{"sub_keep"}, matchAll(t, s, "order.created", 10))
-		require.ErrorIs(t, s.DeleteSubscription(t.Context(), "sub_del"), store.ErrNotFound)
+		require.ErrorIs(t, s.DeleteSubscription(t.Context(), store.DefaultApplication, "sub_del"), store.ErrNotFound)
 
 		// The id is free again, with nothing of the old subscription left.
 		createSubscriptions(t, s, newSubscription("sub_del", "invoice.paid"))
-		got, err := s.GetSubscription(t.Context(), "sub_del")
+		got, err := s.GetSubscription(t.Context(), store.DefaultApplication, "sub_del")
 		require.NoError(t, err)
 		require.Equal(t, []string{"invoice.paid"}, got.EventTypes)
 	})
@@ -299,7 +299,7 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 		sub := newSubscription("sub_rot", "order.created")
 		createSubscriptions(t, s, sub)
 
-		got, err := s.GetSubscription(t.Context(), sub.ID)
+		got, err := s.GetSubscription(t.Context(), store.DefaultApplication, sub.ID)
 		require.NoError(t, err)
 		require.Equal(t, []string{sub.Secret}, got.SigningSecrets(t0))
 
@@ -310,7 +310,7 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 		got.UpdatedAt = rotatedAt
 		require.NoError(t, s.UpdateSubscription(t.Context(), got))
 
-		rotated, err := s.GetSubscription(t.Context(), sub.ID)
+		rotated, err := s.GetSubscription(t.Context(), store.DefaultApplication, sub.ID)
 		require.NoError(t, err)
 		require.Equal(t, []string{"whsec_bmV4dA==", sub.Secret}, rotated.SigningSecrets(rotatedAt))
 		require.Equal(t, []string{"whsec_bmV4dA==", sub.Secret}, rotated.SigningSecrets(expires.Add(-time.Microsecond)))
@@ -344,7 +344,7 @@ func exerciseMatch(t *testing.T, newStore func(t *testing.T) store.Store) {
 			"invoice.paid":   {"sub_all", "sub_two"},
 		}
 		for eventType, want := range cases {
-			got, err := s.MatchSubscriptions(t.Context(), eventType, "", 100)
+			got, err := s.MatchSubscriptions(t.Context(), store.DefaultApplication, eventType, "", 100)
 			require.NoError(t, err)
 			require.Equal(t, want, ids(got), "event type %q", eventType)
 			for _, sub := range got {
@@ -382,7 +382,7 @@ func exerciseMatch(t *testing.T, newStore func(t *testing.T) store.Store) {
 		for _, size := range []int{1, 4, 15, 100} {
 			require.Equal(t, want, matchAll(t, s, "user.signed_up", size), "page size %d", size)
 		}
-		got, err := s.MatchSubscriptions(t.Context(), "user.signed_up", "sub_10", 2)
+		got, err := s.MatchSubscriptions(t.Context(), store.DefaultApplication, "user.signed_up", "sub_10", 2)
 		require.NoError(t, err)
 		require.Equal(t, []string{"sub_11", "sub_12"}, ids(got))
 	})
@@ -399,7 +399,7 @@ func exerciseMatch(t *testing.T, newStore func(t *testing.T) store.Store) {
 		updated.Status = store.SubscriptionPaused
 		require.NoError(t, s.UpdateSubscription(t.Context(), updated))
 
-		got, err := s.MatchSubscriptions(t.Context(), "order.created", "", 1)
+		got, err := s.MatchSubscriptions(t.Context(), store.DefaultApplication, "order.created", "", 1)
 		require.NoError(t, err)
 		require.Equal(t, []string{"sub_c"}, ids(got))
 	})
@@ -424,7 +424,7 @@ func exerciseModifySubscription(t *testing.T, newStore func(t *testing.T) store.
 	s := newStore(t)
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	require.NoError(t, s.CreateSubscription(ctx, store.Subscription{
+	require.NoError(t, s.CreateSubscription(ctx, store.Subscription{ApplicationID: store.DefaultApplication,
 		ID: "sub_1", URL: "http://example.com/a", EventTypes: []string{"a.*"}, Secret: "s0",
 		Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
 	}))
@@ -436,7 +436,7 @@ func exerciseModifySubscription(t *testing.T, newStore func(t *testing.T) store.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.ModifySubscription(ctx, "sub_1", func(sub *store.Subscription) error {
+			_, err := s.ModifySubscription(ctx, store.DefaultApplication, "sub_1", func(sub *store.Subscription) error {
 				sub.Description += string(rune('a' + i))
 				return nil
 			})
@@ -444,32 +444,32 @@ func exerciseModifySubscription(t *testing.T, newStore func(t *testing.T) store.
 		}()
 	}
 	wg.Wait()
-	got, err := s.GetSubscription(ctx, "sub_1")
+	got, err := s.GetSubscription(ctx, store.DefaultApplication, "sub_1")
 	require.NoError(t, err)
 	require.Len(t, got.Description, n)
 
-	out, err := s.ModifySubscription(ctx, "sub_1", func(sub *store.Subscription) error {
+	out, err := s.ModifySubscription(ctx, store.DefaultApplication, "sub_1", func(sub *store.Subscription) error {
 		sub.EventTypes = []string{"b.created", "c.*"}
 		sub.Status = store.SubscriptionPaused
 		return nil
 	})
 	require.NoError(t, err)
 	require.Equal(t, store.SubscriptionPaused, out.Status)
-	got, err = s.GetSubscription(ctx, "sub_1")
+	got, err = s.GetSubscription(ctx, store.DefaultApplication, "sub_1")
 	require.NoError(t, err)
 	require.Equal(t, []string{"b.created", "c.*"}, got.EventTypes)
 	require.Equal(t, store.SubscriptionPaused, got.Status)
 
 	boom := errors.New("boom")
-	_, err = s.ModifySubscription(ctx, "sub_1", func(sub *store.Subscription) error {
+	_, err = s.ModifySubscription(ctx, store.DefaultApplication, "sub_1", func(sub *store.Subscription) error {
 		sub.URL = "http://changed.example.com"
 		return boom
 	})
 	require.ErrorIs(t, err, boom)
-	got, err = s.GetSubscription(ctx, "sub_1")
+	got, err = s.GetSubscription(ctx, store.DefaultApplication, "sub_1")
 	require.NoError(t, err)
 	require.Equal(t, "http://example.com/a", got.URL, "a failed modification changes nothing")
 
-	_, err = s.ModifySubscription(ctx, "sub_missing", func(*store.Subscription) error { return nil })
+	_, err = s.ModifySubscription(ctx, store.DefaultApplication, "sub_missing", func(*store.Subscription) error { return nil })
 	require.ErrorIs(t, err, store.ErrNotFound)
 }

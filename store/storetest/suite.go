@@ -52,6 +52,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Parallel()
 		exerciseModifySubscription(t, newStore)
 	})
+	t.Run("Applications", func(t *testing.T) {
+		t.Parallel()
+		exerciseApplications(t, newStore)
+	})
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
 		require.NoError(t, newStore(t).Ping(t.Context()))
