@@ -3,10 +3,7 @@ package api
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"net/http"
 	"strings"
-
-	"github.com/gin-gonic/gin"
 )
 
 // keyring holds the API keys as SHA-256 digests: comparing digests of equal
@@ -32,22 +29,4 @@ func (k keyring) valid(token string) bool {
 		match |= subtle.ConstantTimeCompare(sum[:], k[i][:])
 	}
 	return match == 1
-}
-
-// authenticate lets a request through when it carries
-// "Authorization: Bearer <key>" with one of the configured keys; without
-// keys configured every request passes (the process warned at start).
-func (h *handlers) authenticate(c *gin.Context) {
-	if len(h.keys) == 0 {
-		c.Next()
-		return
-	}
-	scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || !h.keys.valid(strings.TrimSpace(token)) {
-		c.Header("WWW-Authenticate", `Bearer realm="hookflow"`)
-		writeError(c, newError(http.StatusUnauthorized, CodeUnauthorized,
-			"missing or unknown API key: send the header Authorization: Bearer KEY, with KEY one of HOOKFLOW_API_KEYS"))
-		return
-	}
-	c.Next()
 }

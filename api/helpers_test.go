@@ -73,6 +73,7 @@ func newTestAPI(t testing.TB, o apiOptions) *testAPI {
 			run.On("GetID").Return(opts.ID).Maybe()
 			return run, nil
 		})
+	tc.On("CheckHealth", mock.Anything, mock.Anything).Return(&client.CheckHealthResponse{}, nil).Maybe()
 	if o.maxBody == 0 {
 		o.maxBody = 256 << 10
 	}
@@ -172,4 +173,14 @@ func (e apiError) fields() map[string]string {
 		out[d.Field] = d.Rule
 	}
 	return out
+}
+
+// createApplications makes the applications a test's paths name.
+func createApplications(t testing.TB, ta *testAPI, apps ...string) {
+	t.Helper()
+	for _, app := range apps {
+		require.NoError(t, ta.store.CreateApplication(context.Background(), store.Application{
+			ID: app, Name: app, CreatedAt: ta.now, UpdatedAt: ta.now,
+		}))
+	}
 }

@@ -73,6 +73,13 @@ func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
 	check("POST", "/v1/events", `{}`, "Content-Type", "text/plain")
 	check("GET", "/v1/events/e1", nil)
 	check("DELETE", "/v1/subscriptions/"+sub.ID, nil)
+	var tok struct{ ID, Token string }
+	check("POST", "/v1/applications/default/tokens", `{"description":"ci","expires_in_seconds":60}`).json(t, &tok)
+	check("POST", "/v1/applications/default/tokens", `{"expires_in_seconds":0}`)
+	check("GET", "/v1/applications/default/tokens?limit=1", nil)
+	check("DELETE", "/v1/applications/default/tokens/"+tok.ID, nil)
+	check("DELETE", "/v1/applications/default/tokens/tok_nope", nil)
+	check("GET", "/v1/applications/nope/tokens", nil)
 	check("POST", "/v1/applications", map[string]any{"id": "acme", "name": "Acme", "metadata": map[string]string{"k": "v"}})
 	check("POST", "/v1/applications", map[string]any{"id": "acme", "name": "Acme"})
 	check("POST", "/v1/applications", map[string]any{"id": "a b", "name": "Bad"})
@@ -92,5 +99,12 @@ func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
 
 	r := ta.do(t, "GET", "/v1/subscriptions", nil)
 	req, _ := http.NewRequest("GET", "http://hookflow.test/v1/subscriptions", nil)
+	testenv.CheckResponse(t, req, r.Code, r.Header, r.Body)
+
+	// 403: a live token on a route it may not use.
+	var live struct{ Token string }
+	check("POST", "/v1/applications/default/tokens", nil).json(t, &live)
+	r = ta.do(t, "GET", "/v1/subscriptions", nil, "Authorization", "Bearer "+live.Token)
+	require.Equal(t, http.StatusForbidden, r.Code)
 	testenv.CheckResponse(t, req, r.Code, r.Header, r.Body)
 }

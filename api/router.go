@@ -20,7 +20,9 @@ type Deps struct {
 	// MaxBodyBytes caps request bodies; 413 past it.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
-	// APIKeys are the bearer tokens /v1 accepts; empty lets every request in.
+	// APIKeys are the admin keys, accepted as bearer tokens on every route;
+	// empty lets every request in as admin, except one that presents an
+	// application token, which is that token.
 	APIKeys []string
 	// Codec, when set, serves the Temporal remote codec protocol under
 	// /v1/codec (POST .../encode, .../decode, OPTIONS preflight). It does its
@@ -40,11 +42,12 @@ type handlers struct {
 	keys     keyring
 }
 
-// NewRouter builds the API's routes. Health checks, metrics and the OpenAPI
-// document are open; everything under /v1 needs an API key. A route that
-// does its own authentication (and must answer CORS preflight without a
-// key, like a Temporal codec endpoint) is registered on the engine itself,
-// not on the authenticated v1 group.
+// NewRouter builds the API's routes. Who may call which is decided by one
+// middleware, authorize, from one table of rules (access.go): health
+// checks, metrics, the OpenAPI document and the codec (which does its own
+// authentication, and must answer CORS preflight without a key) are open;
+// everything else needs an admin key or, on its own application's routes,
+// an application token.
 func NewRouter(d Deps) *gin.Engine {
 	h := &handlers{svc: d.Service, validate: newValidator(), maxBody: d.MaxBodyBytes, log: d.Logger, keys: newKeyring(d.APIKeys)}
 	if h.log == nil {
@@ -53,7 +56,9 @@ func NewRouter(d Deps) *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	// Metrics first: it sees the status every later handler settles on.
-	r.Use(d.Metrics.GinMiddleware(), h.recoverJSON, h.logErrors)
+	// authorize last: every route, the open ones included, has its rule in
+	// one table (access.go).
+	r.Use(d.Metrics.GinMiddleware(), h.recoverJSON, h.logErrors, h.authorize)
 	r.NoRoute(func(c *gin.Context) {
 		writeError(c, newError(http.StatusNotFound, CodeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path))
 	})
@@ -68,7 +73,7 @@ func NewRouter(d Deps) *gin.Engine {
 		r.GET("/metrics", gin.WrapH(d.Metrics.Handler()))
 	}
 
-	v1 := r.Group("/v1", h.authenticate)
+	v1 := r.Group("/v1")
 	v1.POST("/event-types", h.createEventType)
 	v1.GET("/event-types", h.listEventTypes)
 	v1.GET("/event-types/:name", h.getEventType)
@@ -81,7 +86,11 @@ func NewRouter(d Deps) *gin.Engine {
 	// The routes of an application's resources, twice: at the top level
 	// for the application default, and under the application's path.
 	h.applicationRoutes(v1)
-	h.applicationRoutes(v1.Group("/applications/:app", h.requireApplication))
+	app := v1.Group("/applications/:app", h.requireApplication)
+	h.applicationRoutes(app)
+	app.POST("/tokens", h.mintToken)
+	app.GET("/tokens", h.listTokens)
+	app.DELETE("/tokens/:id", h.revokeToken)
 
 	if d.Codec != nil {
 		r.POST("/v1/codec/*path", gin.WrapH(d.Codec))

@@ -208,7 +208,7 @@ func (a *App) codecHandler() (http.Handler, error) {
 // warnings names every guard that is off, once at start.
 func (a *App) warnings() {
 	if len(a.cfg.APIKeys) == 0 && a.mode != ModeWorker {
-		a.log.Warn("HOOKFLOW_API_KEYS is empty: the API accepts requests WITHOUT authentication")
+		a.log.Warn("HOOKFLOW_API_KEYS is empty: the API accepts requests WITHOUT authentication, as admin (a request presenting an application token is still held to that token)")
 	}
 	if a.cfg.AllowPrivateTargets {
 		a.log.Warn("HOOKFLOW_ALLOW_PRIVATE_TARGETS is on: webhooks may reach loopback, private and link-local addresses, cloud metadata included")

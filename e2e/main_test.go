@@ -40,7 +40,9 @@ func TestMain(m *testing.M) {
 }
 
 // checkNoSecretInAnyHistory searches every history the package's tests
-// produced for every subscriber secret they saw: none may be there.
+// produced, and every log line of the Hookflow processes they started, for
+// every subscriber secret and application token they saw: none may be
+// there.
 func checkNoSecretInAnyHistory() int {
 	secrets := testenv.SeenSecrets()
 	if len(secrets) == 0 {
@@ -54,7 +56,11 @@ func checkNoSecretInAnyHistory() int {
 		return 1
 	}
 	if len(leaks) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: subscriber secrets found in workflow histories:\n  %s\n", strings.Join(leaks, "\n  "))
+		fmt.Fprintf(os.Stderr, "FAIL: subscriber secrets or application tokens found in workflow histories:\n  %s\n", strings.Join(leaks, "\n  "))
+		return 1
+	}
+	if inLogs := testenv.LeakedInLogs(); len(inLogs) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: subscriber secrets or application tokens found in log lines:\n  %s\n", strings.Join(inLogs, "\n  "))
 		return 1
 	}
 	if testing.Verbose() {

@@ -241,6 +241,7 @@ type Store interface {
 	ListUnfinishedDeliveries(ctx context.Context, app, after string, limit int) ([]Delivery, error)
 
 	EventTypeStore
+	TokenStore
 
 	Ping(ctx context.Context) error
 	Close() error

@@ -11,9 +11,10 @@ import (
 	"github.com/hookflow/hookflow/internal/leakcheck"
 )
 
-// No recorded history holds a subscriber secret. The secrets of the run
-// that recorded them are gone, but every secret Hookflow hands out or
-// stores starts with "whsec_" or, sealed, "enc:v1:"; the e2e package checks
+// No recorded history holds a subscriber secret or an application token.
+// The secrets of the run that recorded them are gone, but every secret
+// Hookflow hands out or stores starts with "whsec_" or, sealed, "enc:v1:",
+// and every token with "hfat_"; the e2e package checks
 // each history it produces against the exact secrets of its run.
 func TestRecordedHistoriesHoldNoSecret(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
@@ -22,6 +23,7 @@ func TestRecordedHistoriesHoldNoSecret(t *testing.T) {
 	needles := []leakcheck.Needle{
 		{Name: "a whsec_ secret", Bytes: []byte("whsec_")},
 		{Name: "a sealed secret", Bytes: []byte("enc:v1:")},
+		{Name: "an application token", Bytes: []byte("hfat_")},
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

@@ -56,6 +56,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Parallel()
 		exerciseApplications(t, newStore)
 	})
+	t.Run("AppTokens", func(t *testing.T) {
+		t.Parallel()
+		exerciseAppTokens(t, newStore)
+	})
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
 		require.NoError(t, newStore(t).Ping(t.Context()))
