@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 #
 # Hookflow in one static binary. The same image runs every role:
-#   docker run IMAGE api | worker | serve
+#   docker run -e HOOKFLOW_API_KEYS=... IMAGE api | worker | serve
+# (the image listens on 0.0.0.0, where the API will not start without keys
+# unless HOOKFLOW_INSECURE_NO_AUTH=true).
 # docker-compose.yml shows the production topology (PostgreSQL, Temporal on
 # PostgreSQL, the API and a scalable pool of workers).
 

@@ -52,26 +52,40 @@ type DeliverInput struct {
 	Timeout      time.Duration
 }
 
-// MarshalJSON shows Timeout as "15s" in the Temporal UI.
-func (in DeliverInput) MarshalJSON() ([]byte, error) {
-	type plain DeliverInput
-	return json.Marshal(struct {
-		plain
-		Timeout delivery.Duration
-	}{plain(in), delivery.Duration(in.Timeout)})
+// deliverInputJSON is DeliverInput as its JSON shows it, with the same
+// names as before durations were readable.
+type deliverInputJSON struct {
+	DeliveryID     string
+	EventID        string
+	SubscriptionID string
+	Attempt        int
+	RoundAttempt   int
+	RoundStart     time.Time
+	Policy         delivery.PolicyJSON
+	Timeout        delivery.Duration
 }
 
-// UnmarshalJSON reads Timeout as "15s" or, as recorded before, nanoseconds.
+// MarshalJSON shows the durations as "15s" in the Temporal UI.
+func (in DeliverInput) MarshalJSON() ([]byte, error) {
+	return json.Marshal(deliverInputJSON{
+		DeliveryID: in.DeliveryID, EventID: in.EventID, SubscriptionID: in.SubscriptionID,
+		Attempt: in.Attempt, RoundAttempt: in.RoundAttempt, RoundStart: in.RoundStart,
+		Policy: in.Policy.JSON(), Timeout: delivery.Duration(in.Timeout),
+	})
+}
+
+// UnmarshalJSON reads durations as "15s" or, as recorded before,
+// nanoseconds.
 func (in *DeliverInput) UnmarshalJSON(b []byte) error {
-	type plain DeliverInput
-	aux := struct {
-		*plain
-		Timeout delivery.Duration
-	}{plain: (*plain)(in)}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	var j deliverInputJSON
+	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	in.Timeout = time.Duration(aux.Timeout)
+	*in = DeliverInput{
+		DeliveryID: j.DeliveryID, EventID: j.EventID, SubscriptionID: j.SubscriptionID,
+		Attempt: j.Attempt, RoundAttempt: j.RoundAttempt, RoundStart: j.RoundStart,
+		Policy: j.Policy.Policy(), Timeout: time.Duration(j.Timeout),
+	}
 	return nil
 }
 

@@ -9,6 +9,7 @@
 //	HOOKFLOW_TASK_QUEUE              task queue; deliveries use <queue>-deliveries [hookflow]
 //	HOOKFLOW_DATABASE_URL            sqlite://PATH or postgres://... [sqlite://.hookflow/hookflow.db]
 //	HOOKFLOW_API_KEYS                comma-separated bearer tokens; empty disables auth [empty]
+//	HOOKFLOW_INSECURE_NO_AUTH        let the API listen beyond loopback without HOOKFLOW_API_KEYS [false]
 //	HOOKFLOW_ALLOW_PRIVATE_TARGETS   allow loopback/private subscriber URLs [false]
 //	HOOKFLOW_ALLOWED_TARGET_CIDRS    comma-separated CIDRs (or addresses) reachable despite the address checks [empty]
 //	HOOKFLOW_REQUIRE_HTTPS           refuse http:// subscriber URLs [false]
@@ -64,6 +65,9 @@ type Config struct {
 	// AllowUnknownEventTypes accepts events of types nobody registered; when
 	// false, only registered types are accepted.
 	AllowUnknownEventTypes bool `env:"HOOKFLOW_ALLOW_UNKNOWN_EVENT_TYPES" envDefault:"true"`
+	// InsecureNoAuth lets the API listen beyond loopback with no API key
+	// (see CheckAPIExposure).
+	InsecureNoAuth bool `env:"HOOKFLOW_INSECURE_NO_AUTH" envDefault:"false"`
 
 	// Outbound guard and encryption (SECURITY.md).
 	AllowedTargetCIDRs  string   `env:"HOOKFLOW_ALLOWED_TARGET_CIDRS"`

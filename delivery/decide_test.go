@@ -104,18 +104,19 @@ func TestDisplayURLDropsCredentialsQueryAndFragment(t *testing.T) {
 // recorded before, with nanoseconds, still decode.
 func TestPolicyJSONIsReadableAndReadsTheOldForm(t *testing.T) {
 	p := delivery.Policy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaxInterval: 4 * time.Hour, MaxDuration: 72 * time.Hour}
-	b, err := json.Marshal(p)
+	b, err := json.Marshal(p.JSON())
 	require.NoError(t, err)
 	require.JSONEq(t, `{"initial_interval":"5s","backoff_coefficient":2,"max_interval":"4h0m0s","max_attempts":0,"max_duration":"72h0m0s"}`, string(b))
-	var back delivery.Policy
+	var back delivery.PolicyJSON
 	require.NoError(t, json.Unmarshal(b, &back))
-	require.Equal(t, p, back)
+	require.Equal(t, p, back.Policy())
 
-	var old delivery.Policy
+	var old delivery.PolicyJSON
 	require.NoError(t, json.Unmarshal([]byte(`{"initial_interval":5000000000,"backoff_coefficient":2,"max_interval":14400000000000,"max_attempts":0,"max_duration":259200000000000}`), &old))
-	require.Equal(t, p, old)
+	require.Equal(t, p, old.Policy())
 
 	var bad delivery.Duration
 	require.ErrorContains(t, json.Unmarshal([]byte(`"soon"`), &bad), `duration "soon"`)
 	require.Error(t, json.Unmarshal([]byte(`true`), &bad))
+	require.NoError(t, json.Unmarshal([]byte(`null`), &bad))
 }

@@ -7,7 +7,6 @@
 package delivery
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -92,33 +91,31 @@ type Attempt struct {
 // Duration is a time.Duration that JSON shows as Go writes it ("72h0m0s"),
 // for operators reading workflow inputs in the Temporal UI. It reads that
 // form and a number of nanoseconds, the form inputs recorded before had.
+// Both directions avoid a nested JSON decoder: workflow code runs them.
 type Duration time.Duration
 
-// MarshalJSON writes d as "1h30m0s".
-func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(time.Duration(d).String())
+// MarshalText writes d as "1h30m0s"; JSON quotes it.
+func (d Duration) MarshalText() ([]byte, error) {
+	return []byte(time.Duration(d).String()), nil
 }
 
 // UnmarshalJSON reads "1h30m0s" or a number of nanoseconds.
 func (d *Duration) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		v, err := time.ParseDuration(s)
+	s := string(b)
+	if s == "null" {
+		return nil
+	}
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		v, err := time.ParseDuration(s[1 : len(s)-1])
 		if err != nil {
-			return fmt.Errorf("duration %q: %w", s, err)
+			return fmt.Errorf("duration %s: %w", s, err)
 		}
 		*d = Duration(v)
 		return nil
 	}
-	if string(b) == "null" {
-		return nil
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
+	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return fmt.Errorf("duration %s: want a string such as \"5s\" or nanoseconds: %w", b, err)
+		return fmt.Errorf("duration %s: want a string such as \"5s\" or nanoseconds: %w", s, err)
 	}
 	*d = Duration(n)
 	return nil

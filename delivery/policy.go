@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"encoding/json"
 	"math"
 	"net/url"
 	"time"
@@ -13,8 +12,7 @@ import (
 // when the next attempt would start later than MaxDuration after the round
 // began (0: no limit). One of the two limits is always set.
 //
-// In JSON (workflow inputs, which the Temporal UI shows) its durations read
-// as Go durations, "72h0m0s"; see Duration.
+// Workflow inputs, which the Temporal UI shows, carry it as PolicyJSON.
 type Policy struct {
 	InitialInterval    time.Duration `json:"initial_interval"`
 	BackoffCoefficient float64       `json:"backoff_coefficient"`
@@ -58,8 +56,11 @@ func (p Policy) Next(attempt int, roundStart, now time.Time, retryAfter time.Dur
 	return wait, true
 }
 
-// policyJSON is Policy as JSON has it.
-type policyJSON struct {
+// PolicyJSON is Policy as workflow inputs show it, durations as "72h0m0s"
+// (see Duration). Policy itself stays nanoseconds in JSON: where nobody
+// reads it (the fan-out's page of 500 targets) the plain form decodes
+// fastest, and workflow code must not spend long in a decoder.
+type PolicyJSON struct {
 	InitialInterval    Duration `json:"initial_interval"`
 	BackoffCoefficient float64  `json:"backoff_coefficient"`
 	MaxInterval        Duration `json:"max_interval"`
@@ -67,26 +68,20 @@ type policyJSON struct {
 	MaxDuration        Duration `json:"max_duration"`
 }
 
-// MarshalJSON writes the durations as "5s", "4h0m0s".
-func (p Policy) MarshalJSON() ([]byte, error) {
-	return json.Marshal(policyJSON{
+// JSON is p in its readable form.
+func (p Policy) JSON() PolicyJSON {
+	return PolicyJSON{
 		InitialInterval: Duration(p.InitialInterval), BackoffCoefficient: p.BackoffCoefficient,
 		MaxInterval: Duration(p.MaxInterval), MaxAttempts: p.MaxAttempts, MaxDuration: Duration(p.MaxDuration),
-	})
+	}
 }
 
-// UnmarshalJSON reads durations written either way (see Duration), so that
-// the inputs of workflows started before they were readable still decode.
-func (p *Policy) UnmarshalJSON(b []byte) error {
-	var j policyJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return err
-	}
-	*p = Policy{
+// Policy is the policy j shows.
+func (j PolicyJSON) Policy() Policy {
+	return Policy{
 		InitialInterval: time.Duration(j.InitialInterval), BackoffCoefficient: j.BackoffCoefficient,
 		MaxInterval: time.Duration(j.MaxInterval), MaxAttempts: j.MaxAttempts, MaxDuration: time.Duration(j.MaxDuration),
 	}
-	return nil
 }
 
 // PolicyOverride is a subscription's own retry schedule, as the API takes

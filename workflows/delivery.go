@@ -55,31 +55,50 @@ type DeliveryInput struct {
 	State *DeliveryState
 }
 
+// deliveryInputJSON is DeliveryInput as its JSON shows it, with the same
+// names as before durations were readable.
+type deliveryInputJSON struct {
+	DeliveryID      string
+	EventID         string
+	EventType       string
+	SubscriptionID  string
+	URL             string
+	Policy          delivery.PolicyJSON
+	AttemptTimeout  delivery.Duration
+	FailedRetention delivery.Duration
+	State           *DeliveryState
+}
+
 // MarshalJSON shows the durations as "15s" and "168h0m0s" where the
 // Temporal UI shows the input; inputs recorded with nanoseconds still
 // decode (UnmarshalJSON), so running workflows and recorded histories are
-// unaffected. The encoding is no command, so it needs no GetVersion.
+// unaffected. An encoding is no command, so it needs no GetVersion.
 func (in DeliveryInput) MarshalJSON() ([]byte, error) {
-	type plain DeliveryInput
-	return json.Marshal(struct {
-		plain
-		AttemptTimeout  delivery.Duration
-		FailedRetention delivery.Duration
-	}{plain(in), delivery.Duration(in.AttemptTimeout), delivery.Duration(in.FailedRetention)})
+	return json.Marshal(in.wire())
+}
+
+// wire is in as its JSON shows it. The fan-out hands it to the SDK as it
+// is: encoding it directly skips the validation pass that a MarshalJSON
+// result gets, which 500 children a workflow task would feel.
+func (in DeliveryInput) wire() deliveryInputJSON {
+	return deliveryInputJSON{
+		DeliveryID: in.DeliveryID, EventID: in.EventID, EventType: in.EventType, SubscriptionID: in.SubscriptionID, URL: in.URL,
+		Policy: in.Policy.JSON(), AttemptTimeout: delivery.Duration(in.AttemptTimeout), FailedRetention: delivery.Duration(in.FailedRetention),
+		State: in.State,
+	}
 }
 
 // UnmarshalJSON reads durations as "15s" or as nanoseconds.
 func (in *DeliveryInput) UnmarshalJSON(b []byte) error {
-	type plain DeliveryInput
-	aux := struct {
-		*plain
-		AttemptTimeout  delivery.Duration
-		FailedRetention delivery.Duration
-	}{plain: (*plain)(in)}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	var j deliveryInputJSON
+	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	in.AttemptTimeout, in.FailedRetention = time.Duration(aux.AttemptTimeout), time.Duration(aux.FailedRetention)
+	*in = DeliveryInput{
+		DeliveryID: j.DeliveryID, EventID: j.EventID, EventType: j.EventType, SubscriptionID: j.SubscriptionID, URL: j.URL,
+		Policy: j.Policy.Policy(), AttemptTimeout: time.Duration(j.AttemptTimeout), FailedRetention: time.Duration(j.FailedRetention),
+		State: j.State,
+	}
 	return nil
 }
 

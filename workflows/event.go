@@ -161,5 +161,7 @@ func (r *eventRun) startDelivery(ctx workflow.Context, t delivery.Target) workfl
 	// every event; see the README, "Workflow ids".
 	in := NewDeliveryInput(r.in.ApplicationID, r.in.EventID, r.in.EventType, t)
 	cctx := workflow.WithChildOptions(ctx, DeliveryChildOptions(in, workflow.GetInfo(ctx).TaskQueueName))
-	return workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflowName, in)
+	// The wire form: what DeliveryInput encodes to, without the cost of
+	// a MarshalJSON method per child (see DeliveryInput.wire).
+	return workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflowName, in.wire())
 }

@@ -104,6 +104,10 @@ type Options struct {
 	WorkDir string
 	// Progress receives one line per step; nil: silent.
 	Progress io.Writer
+	// ProgressEvery is how often a line says how many deliveries arrived
+	// while a scenario waits for them, so that a long run does not look
+	// hung. Defaults to 5 seconds.
+	ProgressEvery time.Duration
 }
 
 // Report is everything one bench run measured.
@@ -193,6 +197,9 @@ func Run(ctx context.Context, opts Options, scenarios []Scenario) (Report, error
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 15 * time.Minute
+	}
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = 5 * time.Second
 	}
 	if opts.WorkDir == "" {
 		dir, err := os.MkdirTemp("", "hookflow-bench-")

@@ -387,10 +387,12 @@ func postErrors(posts []post) []error {
 	return errs
 }
 
-// waitDeliveries waits until want distinct deliveries arrived; it gives up
-// when none arrives for the stall time.
+// waitDeliveries waits until want distinct deliveries arrived, saying
+// every ProgressEvery how many did; it gives up when none arrives for the
+// stall time.
 func (b *bench) waitDeliveries(ctx context.Context, recv *receiver, want int) error {
-	lastCount, lastChange := -1, time.Now()
+	start := time.Now()
+	lastCount, lastChange, lastReport := -1, start, start
 	for {
 		n, _, _ := recv.counts()
 		if n >= want {
@@ -398,6 +400,11 @@ func (b *bench) waitDeliveries(ctx context.Context, recv *receiver, want int) er
 		}
 		if n != lastCount {
 			lastCount, lastChange = n, time.Now()
+		}
+		if since := time.Since(lastReport); since >= b.opts.ProgressEvery {
+			lastReport = time.Now()
+			b.progress("    delivered %d/%d (%.0f%%), %.0f/s so far, %s", n, want,
+				100*float64(n)/float64(want), float64(n)/time.Since(start).Seconds(), time.Since(start).Round(time.Second))
 		}
 		if time.Since(lastChange) > b.opts.Stall {
 			return fmt.Errorf("stalled: %d of %d deliveries, none for %s", n, want, b.opts.Stall)

@@ -79,3 +79,26 @@ func ResponseProblem(req *http.Request, status int, header http.Header, body []b
 		},
 	})
 }
+
+// RequestProblem says what in a request (with its body) api/openapi.yaml
+// does not describe: an undocumented route, a parameter or a body that
+// does not fit; nil when it describes all of it. Clients check what they
+// send with it.
+func RequestProblem(req *http.Request, body []byte) error {
+	if _, err := OpenAPI(); err != nil {
+		return err
+	}
+	route, params, err := openAPIRouter.FindRoute(req)
+	if err != nil {
+		return fmt.Errorf("route not documented: %w", err)
+	}
+	clone := req.Clone(req.Context())
+	// The validator reads the body more than once, through GetBody.
+	clone.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	clone.Body, _ = clone.GetBody()
+	clone.ContentLength = int64(len(body))
+	return openapi3filter.ValidateRequest(context.Background(), &openapi3filter.RequestValidationInput{
+		Request: clone, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true},
+	})
+}

@@ -49,6 +49,11 @@ func SeenSecrets() []string {
 	return out
 }
 
+// RememberSecrets is what Hookflow.Do does with every body, for a test
+// that reaches the API another way (package client through a checking
+// transport).
+func RememberSecrets(raw []byte) { rememberSecrets(raw) }
+
 var logged struct {
 	mu    sync.Mutex
 	lines []string
