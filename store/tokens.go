@@ -40,7 +40,7 @@ type TokenStore interface {
 	// CreateAppToken stores t; an existing id or hash is ErrConflict, an
 	// unknown application ErrApplicationNotFound.
 	CreateAppToken(ctx context.Context, t AppToken) error
-		// GetAppTokenByHash returns the token whose hash is hash, expired and
+	// GetAppTokenByHash returns the token whose hash is hash, expired and
 	// revoked ones included (the caller decides what they may do), as long
 	// as the application it was minted for exists.
 	GetAppTokenByHash(ctx context.Context, hash string) (AppToken, error)
