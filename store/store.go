@@ -152,7 +152,8 @@ type Store interface {
 
 	// CreateEvent stores e unless an event with its id exists. It returns
 	// the stored event and whether this call created it; an existing event
-	// with another BodyHash is ErrConflict.
+	// with another BodyHash is ErrConflict. An event stored without a RunID
+	// is pending in the Outbox until SetEventRun.
 	CreateEvent(ctx context.Context, e Event) (Event, bool, error)
 	GetEvent(ctx context.Context, id string) (Event, error)
 	SetEventRun(ctx context.Context, id, runID string) error
@@ -182,6 +183,7 @@ type Store interface {
 	ListDeliveries(ctx context.Context, eventID string) ([]Delivery, error)
 
 	EventTypeStore
+	Outbox
 
 	Ping(ctx context.Context) error
 	Close() error
