@@ -26,13 +26,13 @@ type subscription struct {
 type accepted struct {
 	ID         string `json:"id"`
 	WorkflowID string `json:"workflow_id"`
-	RunID      string `json:"run_id"`
 	Status     string `json:"status"`
 }
 
 type eventView struct {
 	ID         string `json:"id"`
 	Status     string `json:"status"`
+	RunID      string `json:"run_id"`
 	Deliveries []struct {
 		ID             string `json:"id"`
 		SubscriptionID string `json:"subscription_id"`
