@@ -88,6 +88,10 @@ func newTestAPI(t testing.TB, o apiOptions) *testAPI {
 		// that no test asks the machine's DNS.
 		Targets: netguard.Policy{Resolver: testenv.NewResolver()},
 	}
+	// Every event workflow is over at once, leaving the dispatcher's window.
+	closed := &mocks.WorkflowRun{}
+	closed.On("Get", mock.Anything, mock.Anything).Return(nil)
+	tc.On("GetWorkflow", mock.Anything, mock.Anything, mock.Anything).Return(closed).Maybe()
 	tc.On("CheckHealth", mock.Anything, mock.Anything).Return(
 		func(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
 			if ta.down.Load() {

@@ -63,6 +63,19 @@ const (
 	// whose starts failed; it doubles with each failed round.
 	DefaultMinBackoff = 100 * time.Millisecond
 	DefaultMaxBackoff = 5 * time.Second
+	// DefaultWindow bounds the event workflows this dispatcher has started
+	// that are still open. Started all at once, a burst of thousands of
+	// events left each workflow's next task queued on the worker's sticky
+	// queue behind every other's for longer than the sticky timeout:
+	// timed-out tasks, each moved to the normal queue and replayed, work
+	// done twice when there is least capacity. Within the window the
+	// backlog waits in the database instead, in order, and the workflows
+	// that run finish at the pace the server allows.
+	DefaultWindow = 64
+	// DefaultWindowHold is the longest one started workflow holds its
+	// place in the window: a fan-out to thousands of subscribers, or one
+	// that is stuck, must not keep the next events from starting.
+	DefaultWindowHold = 30 * time.Second
 	// BehindAfter is how long the oldest pending event may wait before
 	// Status says dispatch does not keep up.
 	BehindAfter = 30 * time.Second
@@ -87,6 +100,8 @@ type Options struct {
 	StartTimeout time.Duration
 	MinBackoff   time.Duration
 	MaxBackoff   time.Duration
+	Window       int
+	WindowHold   time.Duration
 }
 
 // Dispatcher starts the workflows of pending events. Its methods are safe
@@ -100,6 +115,12 @@ type Dispatcher struct {
 	// was last counted, started those it started since, so that Pending
 	// follows this process's own traffic at once.
 	accepted, started atomic.Int64
+
+	// open counts the started workflows in the window; freed is signalled
+	// when one leaves it. watchers are the goroutines that wait for them.
+	open     atomic.Int64
+	freed    chan struct{}
+	watchers sync.WaitGroup
 
 	mu     sync.Mutex
 	status Status
@@ -138,10 +159,12 @@ func New(opts Options) *Dispatcher {
 	opts.StartTimeout = positive(opts.StartTimeout, DefaultStartTimeout)
 	opts.MinBackoff = positive(opts.MinBackoff, DefaultMinBackoff)
 	opts.MaxBackoff = positive(opts.MaxBackoff, DefaultMaxBackoff)
+	opts.Window = positive(opts.Window, DefaultWindow)
+	opts.WindowHold = positive(opts.WindowHold, DefaultWindowHold)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d := &Dispatcher{opts: opts, log: opts.Log, wake: make(chan struct{}, 1)}
+	d := &Dispatcher{opts: opts, log: opts.Log, wake: make(chan struct{}, 1), freed: make(chan struct{}, 1)}
 	if d.log == nil {
 		d.log = slog.Default()
 	}
@@ -188,6 +211,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { d.countLoop(ctx) })
 	defer wg.Wait()
+	defer d.watchers.Wait()
 	sweep := time.NewTicker(d.opts.Sweep)
 	defer sweep.Stop()
 	failures := 0
@@ -208,13 +232,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			failures = 0
 			d.recovered()
 		}
-		if n == d.opts.Batch {
-			continue // more may wait
+		if n > 0 {
+			continue // more may wait, and the window may have room
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-d.wake:
+		case <-d.freed:
 		case <-sweep.C:
 		}
 	}
@@ -225,8 +250,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // fail the same way, each after waiting its whole timeout. Events not
 // started are released for the next round.
 func (d *Dispatcher) round(ctx context.Context) (int, error) {
+	room := min(d.opts.Batch, d.opts.Window-int(d.open.Load()))
+	if room <= 0 {
+		return 0, nil // a started workflow leaving the window wakes Run
+	}
 	now := d.opts.Now()
-	events, err := d.opts.Store.ClaimPendingEvents(ctx, now, now.Add(d.opts.Lease), d.opts.Batch)
+	events, err := d.opts.Store.ClaimPendingEvents(ctx, now, now.Add(d.opts.Lease), room)
 	if err != nil {
 		return 0, fmt.Errorf("claim pending events: %w", err)
 	}
@@ -246,7 +275,7 @@ func (d *Dispatcher) round(ctx context.Context) (int, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := d.dispatch(rctx, ev); err != nil {
+			if err := d.dispatch(ctx, rctx, ev); err != nil {
 				mu.Lock()
 				failed = append(failed, ev.ID)
 				if firstErr == nil {
@@ -273,29 +302,51 @@ func (d *Dispatcher) round(ctx context.Context) (int, error) {
 	return len(events), firstErr
 }
 
-// dispatch starts one event's workflow and records its run.
-func (d *Dispatcher) dispatch(ctx context.Context, ev store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
+// dispatch starts one event's workflow and records its run. ctx is Run's,
+// rctx the round's, which the round's first failure cancels.
+func (d *Dispatcher) dispatch(ctx, rctx context.Context, ev store.Event) error {
+	if err := rctx.Err(); err != nil {
+		return context.Cause(rctx)
 	}
-	sctx, cancel := context.WithTimeout(ctx, d.opts.StartTimeout)
+	sctx, cancel := context.WithTimeout(rctx, d.opts.StartTimeout)
 	defer cancel()
 	runID, err := Start(sctx, d.opts.Temporal, d.opts.TaskQueue, ev)
 	if err != nil {
 		return err
 	}
+	d.watch(ctx, ev.WorkflowID, runID)
 	// The workflow runs now: its run is recorded even when another start
 	// failed or the process is stopping, or the next sweep would start it
 	// again only to find it started.
-	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer rcancel()
-	if err := d.opts.Store.SetEventRun(rctx, ev.ID, runID); err != nil {
+	recCtx, recCancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer recCancel()
+	if err := d.opts.Store.SetEventRun(recCtx, ev.ID, runID); err != nil {
 		return fmt.Errorf("record the run of event %s: %w", ev.ID, err)
 	}
 	d.started.Add(1)
 	d.log.Debug("event workflow started", "event", ev.ID, "workflow_id", ev.WorkflowID, "run_id", runID,
 		"waited_ms", d.opts.Now().Sub(ev.CreatedAt).Milliseconds())
 	return nil
+}
+
+// watch holds a place in the window for the workflow until it closes,
+// WindowHold ends, or the dispatcher stops.
+func (d *Dispatcher) watch(ctx context.Context, workflowID, runID string) {
+	d.open.Add(1)
+	d.watchers.Go(func() {
+		defer func() {
+			d.open.Add(-1)
+			select {
+			case d.freed <- struct{}{}:
+			default:
+			}
+		}()
+		wctx, cancel := context.WithTimeout(ctx, d.opts.WindowHold)
+		defer cancel()
+		// Its result does not matter here, only that it closed; an error
+		// (Temporal gone, the hold over) frees the place as well.
+		_ = d.opts.Temporal.GetWorkflow(wctx, workflowID, runID).Get(wctx, nil)
+	})
 }
 
 // StartOptions are the options an event's workflow starts with, from the
