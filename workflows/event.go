@@ -149,12 +149,13 @@ func (r *eventRun) awaitStarted(ctx workflow.Context, futures []workflow.ChildWo
 	// is asked only where the new behaviour would first differ, so runs
 	// that never need it (one subscriber, say) carry no marker.
 	version, asked := workflow.DefaultVersion, false
-	paced := func() bool {
+	pacing := func() workflow.Version {
 		if !asked {
-			version, asked = workflow.GetVersion(ctx, changePauseForChildStarts, workflow.DefaultVersion, 1), true
+			version, asked = workflow.GetVersion(ctx, changePauseForChildStarts, workflow.DefaultVersion, settleEveryBatch), true
 		}
-		return version >= 1
+		return version
 	}
+	paced := func() bool { return pacing() >= pauseAndSettleLarge }
 	for {
 		// Blocking here ends the current workflow task, so that the next
 		// one brings whatever arrived during the pause. (A selector over
@@ -172,13 +173,26 @@ func (r *eventRun) awaitStarted(ctx workflow.Context, futures []workflow.ChildWo
 			return w.err
 		}
 		if w.started == len(futures) {
-			if len(futures) < settleFrom || w.closed == len(futures) || w.settled() || r.cancelCh.Len() > 0 || !paced() {
+			// The version is asked only where runs from before it could
+			// differ (a batch that has not finished), after the checks
+			// they made first: a small batch never asked it before
+			// settleEveryBatch.
+			if w.closed == len(futures) || w.settled() || r.cancelCh.Len() > 0 || len(futures) < settleSmallFrom {
+				return nil
+			}
+			small := len(futures) < settleFrom
+			if small && pacing() < settleEveryBatch || !small && !paced() {
 				return nil
 			}
 			if w.settle == nil {
 				// Not cancelled when the run closes first: a timer left
 				// pending costs no event, a cancelled one does.
 				w.settle = workflow.NewTimerWithOptions(ctx, settleFor, workflow.TimerOptions{Summary: "let the deliveries of this batch finish"})
+			}
+			if small {
+				// A few children complete in a task or two of their own:
+				// nothing to gather, so no pause.
+				continue
 			}
 		} else if !paced() {
 			continue
@@ -248,9 +262,25 @@ func (w *batchWait) take(ctx workflow.Context) int {
 }
 
 // changePauseForChildStarts is the workflow.GetVersion change id of the
-// pauses and the settling in awaitStarted.
+// pauses and the settling in awaitStarted, and its versions.
 const changePauseForChildStarts = "pause-for-child-starts"
 
+const (
+	// pauseAndSettleLarge pauses to gather events, and lets batches of
+	// settleFrom children or more settle before the run closes.
+	pauseAndSettleLarge workflow.Version = 1
+	// settleEveryBatch lets batches of settleSmallFrom children or more
+	// settle: a child that completed while the run's closing task was in
+	// flight made the server refuse the close (UnhandledCommand) in about
+	// one 10-subscriber fan-out in twenty under load, a failed task and a
+	// replay each; settling costs a version marker, a timer and one more
+	// task instead. A single child rarely wins that race (a few in a
+	// thousand), and settling would cost it seven events every time.
+	settleEveryBatch workflow.Version = 2
+)
+
+// Changing any of these changes the commands a run emits: it needs a new
+// version of changePauseForChildStarts.
 const (
 	// pauseEvents is how many events one pause aims to gather. The server
 	// fails a task in flight past 100 buffered events (ForceCloseCommand),
@@ -260,10 +290,12 @@ const (
 	// fast gather by themselves while a task is in flight.
 	minPause = 10 * time.Millisecond
 	maxPause = 200 * time.Millisecond
-	// A run that started settleFrom children or more waits up to
-	// settleFor for them to complete before it closes.
-	settleFrom = 100
-	settleFor  = time.Second
+	// A run that started settleFrom children or more (settleSmallFrom
+	// from settleEveryBatch) waits up to settleFor for them to complete
+	// before it closes.
+	settleFrom      = 100
+	settleSmallFrom = 2
+	settleFor       = time.Second
 )
 
 // pause holds the workflow task open long enough for about pauseEvents

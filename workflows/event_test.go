@@ -19,6 +19,9 @@ import (
 func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
+	// The default 3 s of wall time is too short for a batch of 500
+	// children under -race on a loaded machine.
+	env.SetTestTimeout(time.Minute)
 	workflows.Register(env)
 	activities.Register(env, &activities.Activities{})
 	return env
