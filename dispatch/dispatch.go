@@ -34,12 +34,6 @@ import (
 	"github.com/hookflow/hookflow/workflows"
 )
 
-// Store is what the dispatcher needs from the database.
-type Store interface {
-	store.Outbox
-	SetEventRun(ctx context.Context, id, runID string) error
-}
-
 // Defaults of Options.
 const (
 	// DefaultBatch is how many events one claim takes: enough for a burst
@@ -83,7 +77,7 @@ const (
 
 // Options configure a Dispatcher; zero values take the defaults above.
 type Options struct {
-	Store     Store
+	Store     store.Outbox
 	Temporal  client.Client
 	TaskQueue string
 	// Metrics receives the backlog gauges and start counts; nil records nothing.
@@ -267,6 +261,7 @@ func (d *Dispatcher) round(ctx context.Context) (int, error) {
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
+		runs     = make(map[string]string, len(events))
 		failed   []string
 		firstErr error
 		sem      = make(chan struct{}, d.opts.Concurrency)
@@ -275,19 +270,33 @@ func (d *Dispatcher) round(ctx context.Context) (int, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := d.dispatch(ctx, rctx, ev); err != nil {
-				mu.Lock()
-				failed = append(failed, ev.ID)
-				if firstErr == nil {
-					firstErr = err
-					cancel(err)
-				}
-				mu.Unlock()
+			runID, err := d.dispatch(ctx, rctx, ev)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				runs[ev.ID] = runID
+				return
+			}
+			failed = append(failed, ev.ID)
+			if firstErr == nil {
+				firstErr = err
+				cancel(err)
 			}
 		})
 	}
 	wg.Wait()
-	d.opts.Metrics.OutboxStarts(metrics.OutcomeStarted, len(events)-len(failed))
+	d.opts.Metrics.OutboxStarts(metrics.OutcomeStarted, len(runs))
+	// The workflows run now: their runs are recorded even when another
+	// start failed or the process is stopping, or the next sweep would
+	// start them again only to find them started.
+	recCtx, recCancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer recCancel()
+	if err := d.opts.Store.RecordEventRuns(recCtx, runs); err != nil {
+		// Their claims run out and they are started again, which finds
+		// them started and records them then.
+		return len(events), fmt.Errorf("record the runs of %d started events: %w", len(runs), err)
+	}
+	d.started.Add(int64(len(runs)))
 	if len(failed) == 0 {
 		return len(events), nil
 	}
@@ -302,31 +311,22 @@ func (d *Dispatcher) round(ctx context.Context) (int, error) {
 	return len(events), firstErr
 }
 
-// dispatch starts one event's workflow and records its run. ctx is Run's,
+// dispatch starts one event's workflow and returns its run. ctx is Run's,
 // rctx the round's, which the round's first failure cancels.
-func (d *Dispatcher) dispatch(ctx, rctx context.Context, ev store.Event) error {
+func (d *Dispatcher) dispatch(ctx, rctx context.Context, ev store.Event) (string, error) {
 	if err := rctx.Err(); err != nil {
-		return context.Cause(rctx)
+		return "", context.Cause(rctx)
 	}
 	sctx, cancel := context.WithTimeout(rctx, d.opts.StartTimeout)
 	defer cancel()
 	runID, err := Start(sctx, d.opts.Temporal, d.opts.TaskQueue, ev)
 	if err != nil {
-		return err
+		return "", err
 	}
 	d.watch(ctx, ev.WorkflowID, runID)
-	// The workflow runs now: its run is recorded even when another start
-	// failed or the process is stopping, or the next sweep would start it
-	// again only to find it started.
-	recCtx, recCancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer recCancel()
-	if err := d.opts.Store.SetEventRun(recCtx, ev.ID, runID); err != nil {
-		return fmt.Errorf("record the run of event %s: %w", ev.ID, err)
-	}
-	d.started.Add(1)
 	d.log.Debug("event workflow started", "event", ev.ID, "workflow_id", ev.WorkflowID, "run_id", runID,
 		"waited_ms", d.opts.Now().Sub(ev.CreatedAt).Milliseconds())
-	return nil
+	return runID, nil
 }
 
 // watch holds a place in the window for the workflow until it closes,

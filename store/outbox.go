@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -32,6 +33,10 @@ type Outbox interface {
 	// claim may take them at once (after their start failed, say). Ids of
 	// events that are not pending are ignored.
 	ReleaseEvents(ctx context.Context, ids []string) error
+	// RecordEventRuns sets the RunID of each event in runs (event id → run
+	// id) in one transaction, which takes them out of the outbox. Ids of
+	// events that do not exist are ignored.
+	RecordEventRuns(ctx context.Context, runs map[string]string) error
 	// OutboxStats counts the pending events and finds the oldest.
 	OutboxStats(ctx context.Context) (OutboxStats, error)
 }
@@ -113,6 +118,32 @@ func (s *SQL) ReleaseEvents(ctx context.Context, ids []string) error {
 		}
 	}
 	return nil
+}
+
+// RecordEventRuns writes a round of starts in one transaction: on SQLite,
+// one writer at a time, a transaction per event made the accepts of a
+// burst queue behind the dispatcher's updates.
+func (s *SQL) RecordEventRuns(ctx context.Context, runs map[string]string) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	query := `UPDATE events SET run_id = ? WHERE id = ?`
+	if s.postgres {
+		query = `UPDATE events SET run_id = $1 WHERE id = $2`
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, query)
+		if err != nil {
+			return fmt.Errorf("store: record event runs: %w", err)
+		}
+		defer stmt.Close()
+		for id, runID := range runs {
+			if _, err := stmt.ExecContext(ctx, runID, id); err != nil {
+				return fmt.Errorf("store: record the run of event %s: %w", id, err)
+			}
+		}
+		return nil
+	})
 }
 
 // OutboxStats reads the pending events from their own index.

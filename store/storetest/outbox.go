@@ -113,6 +113,28 @@ func exerciseOutbox(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Equal(t, []string{"evt_a"}, eventIDs(got), "released, it is claimable before its lease would end; a started one stays out")
 	})
 
+	t.Run("RecordEventRunsTakesThemOut", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		for _, id := range []string{"evt_a", "evt_b", "evt_c"} {
+			_, _, err := s.CreateEvent(t.Context(), newEvent(id, "h"))
+			require.NoError(t, err)
+		}
+		require.NoError(t, s.RecordEventRuns(t.Context(), map[string]string{"evt_a": "run-a", "evt_c": "run-c", "evt_missing": "run-x"}))
+		require.NoError(t, s.RecordEventRuns(t.Context(), nil))
+		for id, want := range map[string]string{"evt_a": "run-a", "evt_b": "", "evt_c": "run-c"} {
+			got, err := s.GetEvent(t.Context(), id)
+			require.NoError(t, err)
+			require.Equal(t, want, got.RunID, id)
+		}
+		st, err := s.OutboxStats(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, 1, st.Pending)
+		claimed, err := s.ClaimPendingEvents(t.Context(), t0, t0.Add(lease), 10)
+		require.NoError(t, err)
+		require.Equal(t, []string{"evt_b"}, eventIDs(claimed))
+	})
+
 	// Dispatchers in several API processes claim from one database at
 	// once. Each claimer here runs on connections of its own from the
 	// store's pool, which is what another process looks like to the
