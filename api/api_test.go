@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookflow/hookflow/internal/testenv"
 	"github.com/hookflow/hookflow/store"
 )
 
@@ -23,7 +24,7 @@ func TestAPIKeysGuardV1AndLeaveOpenRoutesOpen(t *testing.T) {
 	}
 	r := ta.do(t, http.MethodPost, "/v1/events", map[string]any{"type": "a.b", "data": map[string]any{}}, "Authorization", "Bearer nope")
 	requireError(t, r, http.StatusUnauthorized, "unauthorized")
-	require.Zero(t, ta.started(), "a refused request starts nothing")
+	ta.requireNothingAccepted(t, "a refused request stores nothing")
 
 	for _, key := range []string{"key-one", "key-two"} {
 		r := ta.do(t, http.MethodGet, "/v1/subscriptions", nil, "Authorization", "Bearer "+key)
@@ -101,7 +102,7 @@ func TestBadInputGetsItsStatusInTheErrorShape(t *testing.T) {
 			}
 		})
 	}
-	require.Zero(t, ta.started(), "no bad request started a workflow")
+	ta.requireNothingAccepted(t, "no bad request stored an event")
 }
 
 func TestSameEventTwiceIsAcceptedOnce(t *testing.T) {
@@ -123,22 +124,82 @@ func TestSameEventTwiceIsAcceptedOnce(t *testing.T) {
 	e := requireError(t, ta.do(t, "POST", "/v1/events", map[string]any{"type": "order.created", "data": map[string]any{"n": 2}}, "Idempotency-Key", "order-1"),
 		http.StatusConflict, "conflict")
 	require.Contains(t, e.Error.Message, "order-1")
-	require.Equal(t, 1, ta.started())
+	ta.eventuallyStarted(t, 1)
 }
 
-func TestTemporalDownGives503AndStoresNothing(t *testing.T) {
+func TestTemporalDownStillAcceptsAndStartsOnceItIsBack(t *testing.T) {
 	ta := newTestAPI(t, apiOptions{})
 	ta.down.Store(true)
-	requireError(t, ta.do(t, "POST", "/v1/events", map[string]any{"type": "a.b", "data": map[string]any{"v": 1}}, "Idempotency-Key", "evt-1"),
-		http.StatusServiceUnavailable, "unavailable")
-	_, err := ta.store.GetEvent(context.Background(), store.DefaultApplication, "evt-1")
-	require.ErrorIs(t, err, store.ErrNotFound, "nothing is half-stored")
-	requireError(t, ta.do(t, "GET", "/v1/events/evt-1", nil), http.StatusNotFound, "not_found")
+	r := ta.do(t, "POST", "/v1/events", map[string]any{"type": "a.b", "data": map[string]any{"v": 1}}, "Idempotency-Key", "evt-1")
+	require.Equal(t, http.StatusAccepted, r.Code, "%s", r.Body)
+	var acc map[string]any
+	r.json(t, &acc)
+	require.Equal(t, map[string]any{"id": "evt-1", "type": "a.b", "workflow_id": "event:default/evt-1", "status": "accepted"}, acc,
+		"no run id: the workflow starts after the answer")
+
+	var ev struct {
+		Status string `json:"status"`
+		RunID  string `json:"run_id"`
+	}
+	get := ta.do(t, "GET", "/v1/events/evt-1", nil)
+	require.Equal(t, http.StatusOK, get.Code, "a stored event is accepted: %s", get.Body)
+	get.json(t, &ev)
+	require.Equal(t, "pending", ev.Status)
+	require.Empty(t, ev.RunID)
+
+	var ready map[string]any
+	require.Eventually(t, func() bool {
+		r := ta.do(t, "GET", "/readyz", nil)
+		require.Equal(t, http.StatusOK, r.Code, "ready: events are accepted: %s", r.Body)
+		r.json(t, &ready)
+		return ready["dispatch"] == "stalled"
+	}, 10*time.Second, 10*time.Millisecond, "readyz says dispatch stalled")
+	require.Equal(t, "unreachable", ready["temporal"])
+	require.EqualValues(t, 1, ready["pending_events"])
+	require.Zero(t, ta.started())
+
+	again := ta.do(t, "POST", "/v1/events", `{"data":{"v":1},"type":"a.b"}`, "Idempotency-Key", "evt-1")
+	require.Equal(t, http.StatusAccepted, again.Code)
+	require.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	requireError(t, ta.do(t, "POST", "/v1/events", map[string]any{"type": "a.b", "data": map[string]any{"v": 2}}, "Idempotency-Key", "evt-1"),
+		http.StatusConflict, "conflict")
 
 	ta.down.Store(false)
-	r := ta.do(t, "POST", "/v1/events", map[string]any{"type": "a.b", "data": map[string]any{"v": 2}}, "Idempotency-Key", "evt-1")
-	require.Equal(t, http.StatusAccepted, r.Code, "the refused post left nothing that conflicts: %s", r.Body)
-	require.Equal(t, http.StatusOK, ta.do(t, "GET", "/v1/events/evt-1", nil).Code)
+	ta.eventuallyStarted(t, 1)
+	require.Eventually(t, func() bool {
+		ta.do(t, "GET", "/v1/events/evt-1", nil).json(t, &ev)
+		return ev.RunID == "run-event:default/evt-1"
+	}, 10*time.Second, 10*time.Millisecond, "GET shows the run once started")
+	require.Eventually(t, func() bool {
+		ta.do(t, "GET", "/readyz", nil).json(t, &ready)
+		return ready["dispatch"] == "ok" && ready["temporal"] == "up"
+	}, 10*time.Second, 10*time.Millisecond)
+}
+
+func TestFullBacklogRefusesNewEventsWithRetryAfter(t *testing.T) {
+	ta := newTestAPI(t, apiOptions{maxPending: 3})
+	ta.down.Store(true)
+	for i := range 3 {
+		r := ta.do(t, "POST", "/v1/events", map[string]any{"type": "a.b", "data": map[string]any{}}, "Idempotency-Key", fmt.Sprintf("evt-%d", i))
+		require.Equal(t, http.StatusAccepted, r.Code, "%s", r.Body)
+	}
+	r := ta.do(t, "POST", "/v1/events", map[string]any{"type": "a.b", "data": map[string]any{}}, "Idempotency-Key", "evt-3")
+	e := requireError(t, r, http.StatusServiceUnavailable, "unavailable")
+	require.Contains(t, e.Error.Message, "HOOKFLOW_MAX_PENDING_EVENTS")
+	require.Equal(t, "10", r.Header.Get("Retry-After"))
+	requireError(t, ta.do(t, "GET", "/v1/events/evt-3", nil), http.StatusNotFound, "not_found")
+	req, _ := http.NewRequest("POST", "http://hookflow.test/v1/events", nil)
+	testenv.CheckResponse(t, req, r.Code, r.Header, r.Body)
+
+	replay := ta.do(t, "POST", "/v1/events", map[string]any{"type": "a.b", "data": map[string]any{}}, "Idempotency-Key", "evt-0")
+	require.Equal(t, http.StatusAccepted, replay.Code, "an event accepted before the backlog filled still gets its answer: %s", replay.Body)
+	require.Equal(t, "true", replay.Header.Get("Idempotent-Replayed"))
+
+	ta.down.Store(false)
+	ta.eventuallyStarted(t, 3)
+	require.Eventually(t, func() bool {
+		return ta.do(t, "POST", "/v1/events", map[string]any{"type": "a.b", "data": map[string]any{}}, "Idempotency-Key", "evt-3").Code == http.StatusAccepted
+	}, 10*time.Second, 20*time.Millisecond, "accepted again once the backlog drained")
 }
 
 type subscriptionView struct {

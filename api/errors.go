@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -74,6 +76,10 @@ func writeError(c *gin.Context, err error) {
 		apiErr = newError(http.StatusBadRequest, CodeValidationFailed, err.Error())
 	case errors.Is(err, service.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		apiErr = newError(http.StatusServiceUnavailable, CodeUnavailable, err.Error())
+		var later *service.RetryLaterError
+		if errors.As(err, &later) {
+			c.Header("Retry-After", strconv.Itoa(int(math.Ceil(later.RetryAfter.Seconds()))))
+		}
 	default:
 		_ = c.Error(err)
 		apiErr = newError(http.StatusInternalServerError, CodeInternal, "internal error")

@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/mocks"
 
 	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/dispatch"
 	"github.com/hookflow/hookflow/internal/testenv"
 	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/service"
@@ -45,6 +46,7 @@ type apiOptions struct {
 	maxBody     int64
 	strictTypes bool
 	secretGrace time.Duration
+	maxPending  int
 }
 
 func newTestAPI(t testing.TB, o apiOptions) *testAPI {
@@ -87,8 +89,48 @@ func newTestAPI(t testing.TB, o apiOptions) *testAPI {
 		// that no test asks the machine's DNS.
 		Targets: netguard.Policy{Resolver: testenv.NewResolver()},
 	}
+	// Every event workflow is over at once, leaving the dispatcher's window.
+	closed := &mocks.WorkflowRun{}
+	closed.On("Get", mock.Anything, mock.Anything).Return(nil)
+	tc.On("GetWorkflow", mock.Anything, mock.Anything, mock.Anything).Return(closed).Maybe()
+	tc.On("CheckHealth", mock.Anything, mock.Anything).Return(
+		func(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+			if ta.down.Load() {
+				return nil, serviceerror.NewUnavailable("connection refused")
+			}
+			return &client.CheckHealthResponse{}, nil
+		}).Maybe()
+	ta.svc.MaxPendingEvents = o.maxPending
+	// The real dispatcher, fast to retry, over the mocked client.
+	ta.svc.Dispatch = dispatch.New(dispatch.Options{
+		Store: st, Temporal: tc, TaskQueue: "test", Sweep: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ta.svc.Dispatch.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
 	ta.router = api.NewRouter(api.Deps{Service: ta.svc, MaxBodyBytes: o.maxBody, APIKeys: o.keys})
 	return ta
+}
+
+// eventuallyStarted waits until n event workflows were started.
+func (ta *testAPI) eventuallyStarted(t testing.TB, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return ta.started() == n }, 10*time.Second, 10*time.Millisecond,
+		"want %d event workflows started", n)
+}
+
+// requireNothingAccepted checks that no event was stored, so that none
+// will ever start.
+func (ta *testAPI) requireNothingAccepted(t testing.TB, msg string) {
+	t.Helper()
+	st, err := ta.store.OutboxStats(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, st.Pending, msg)
+	require.Zero(t, ta.started(), msg)
 }
 
 // started is how many event workflows were started.

@@ -142,10 +142,25 @@ func (h *handlers) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
+type readiness struct {
+	Status               string  `json:"status"`
+	Temporal             string  `json:"temporal"`
+	Dispatch             string  `json:"dispatch"`
+	PendingEvents        int     `json:"pending_events"`
+	OldestPendingSeconds float64 `json:"oldest_pending_seconds"`
+}
+
+// readyz is ready while events can be accepted, that is while the
+// database answers; Temporal down stalls dispatch, which the body says,
+// but the API keeps accepting.
 func (h *handlers) readyz(c *gin.Context) {
-	if err := h.svc.Ready(c.Request.Context()); err != nil {
+	r, err := h.svc.Ready(c.Request.Context())
+	if err != nil {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	c.JSON(http.StatusOK, readiness{
+		Status: "ready", Temporal: r.Temporal, Dispatch: r.Dispatch,
+		PendingEvents: r.PendingEvents, OldestPendingSeconds: r.OldestPending.Seconds(),
+	})
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/codec"
 	"github.com/hookflow/hookflow/config"
+	"github.com/hookflow/hookflow/dispatch"
 	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/secretbox"
@@ -56,6 +57,9 @@ type App struct {
 	temporal client.Client
 	service  *service.Service
 	acts     *activities.Activities
+	// dispatch starts the workflows of the events the API accepted; API
+	// processes run one each.
+	dispatch *dispatch.Dispatcher
 	listener net.Listener
 	// codec is the payload codec when HOOKFLOW_CODEC_KEYS is set, and
 	// codecHTTP its /v1/codec endpoint.
@@ -111,6 +115,13 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 		SecretGrace: cfg.SecretRotationGrace, AllowUnknownEventTypes: cfg.AllowUnknownEventTypes,
 		Targets: targets, // checked when a subscription's URL is set
 		Log:     logger, Metrics: a.metrics,
+	}
+	a.service.MaxPendingEvents = cfg.MaxPendingEvents
+	if mode != ModeWorker {
+		a.dispatch = dispatch.New(dispatch.Options{
+			Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Metrics: a.metrics, Log: logger,
+		})
+		a.service.Dispatch = a.dispatch
 	}
 	a.acts = &activities.Activities{
 		Store: a.store, Defaults: defaults, UserAgent: "hookflow/" + Version, Metrics: a.metrics,
@@ -266,6 +277,9 @@ func (a *App) Run(ctx context.Context) error {
 		})
 	}
 	if a.mode != ModeWorker {
+		// After the worker, so that the first events it starts can be
+		// handed to it eagerly.
+		g.Go(func() error { return a.dispatch.Run(ctx) })
 		gin.SetMode(gin.ReleaseMode)
 		srv := &http.Server{
 			Handler: api.NewRouter(api.Deps{

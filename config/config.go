@@ -24,6 +24,7 @@
 //	HOOKFLOW_ATTEMPT_TIMEOUT         per-attempt HTTP timeout [15s]
 //	HOOKFLOW_FAILED_RETENTION        how long a failed delivery stays open for a retry signal [168h]
 //	HOOKFLOW_MAX_BODY_BYTES          largest accepted request body [262144]
+//	HOOKFLOW_MAX_PENDING_EVENTS      accepted events waiting for their workflow to start past which a post is 503 with Retry-After, 0 = no bound [100000]
 //	HOOKFLOW_SECRET_ROTATION_GRACE   how long a rotated-out secret keeps signing beside the new one [24h]
 //	HOOKFLOW_ALLOW_UNKNOWN_EVENT_TYPES  accept events whose type is not registered under /v1/event-types [true]
 //	HOOKFLOW_METRICS_ADDR            extra listener serving /metrics and /healthz, for `hookflow worker` above all [empty: none; the API serves /metrics]
@@ -59,6 +60,11 @@ type Config struct {
 	AttemptTimeout      time.Duration `env:"HOOKFLOW_ATTEMPT_TIMEOUT" envDefault:"15s"`
 	FailedRetention     time.Duration `env:"HOOKFLOW_FAILED_RETENTION" envDefault:"168h"`
 	MaxBodyBytes        int64         `env:"HOOKFLOW_MAX_BODY_BYTES" envDefault:"262144"`
+	// MaxPendingEvents bounds the outbox: while this many accepted events
+	// wait for their workflow to start (Temporal down for long, say), a
+	// new event is refused with 503 and Retry-After, so that the backlog
+	// cannot fill the disk. Zero: no bound.
+	MaxPendingEvents int `env:"HOOKFLOW_MAX_PENDING_EVENTS" envDefault:"100000"`
 	// SecretRotationGrace is how long the previous secret of a subscription
 	// keeps signing beside the new one after a rotation.
 	SecretRotationGrace time.Duration `env:"HOOKFLOW_SECRET_ROTATION_GRACE" envDefault:"24h"`
@@ -148,6 +154,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("HOOKFLOW_MAX_BODY_BYTES must be positive"))
+	}
+	if c.MaxPendingEvents < 0 {
+		errs = append(errs, errors.New("HOOKFLOW_MAX_PENDING_EVENTS must not be negative (0 means no bound)"))
 	}
 	if c.SecretRotationGrace < 0 {
 		errs = append(errs, errors.New("HOOKFLOW_SECRET_ROTATION_GRACE must not be negative"))

@@ -421,6 +421,11 @@ func TestCancelAnEventCancelsItsUnfinishedDeliveries(t *testing.T) {
 	waitDelivery(t, h, d1, "retrying", 1)
 	waitDelivery(t, h, d2, "retrying", 1)
 	waitDelivery(t, h, d3, "succeeded", 1)
+	// The fan-out waits up to a second for its deliveries to finish
+	// before it closes; the two failing ones do not.
+	closeCtx, closeCancel := context.WithTimeout(context.Background(), time.Minute)
+	defer closeCancel()
+	require.NoError(t, tp.Client.GetWorkflow(closeCtx, acc.WorkflowID, "").Get(closeCtx, nil))
 
 	var resp struct {
 		ID                  string `json:"id"`

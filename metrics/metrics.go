@@ -4,6 +4,9 @@
 //	hookflow_http_requests_total{method,route,status}              API requests
 //	hookflow_http_request_duration_seconds{method,route,status}    their latency
 //	hookflow_events_accepted_total                                 events accepted (new ones, not repeats)
+//	hookflow_outbox_pending_events                                 accepted events whose workflow has not started
+//	hookflow_outbox_oldest_pending_age_seconds                     how long the oldest of them has waited
+//	hookflow_outbox_starts_total{outcome}                          event workflow starts: started, failed
 //	hookflow_deliveries_total{outcome}                             deliveries that ended: succeeded, failed, cancelled
 //	hookflow_delivery_attempts_total{outcome}                      webhook requests made: succeeded, failed
 //	hookflow_delivery_attempt_duration_seconds{subscription}       their latency, per subscription (bounded, see Options)
@@ -39,6 +42,8 @@ const (
 	OutcomeSucceeded = "succeeded"
 	OutcomeFailed    = "failed"
 	OutcomeCancelled = "cancelled"
+	// OutcomeStarted is an event workflow started (or found started).
+	OutcomeStarted = "started"
 )
 
 // OtherSubscriptions is the subscription label of every subscription past
@@ -75,6 +80,9 @@ type Metrics struct {
 	httpRequests    *prometheus.CounterVec
 	httpDuration    *prometheus.HistogramVec
 	eventsAccepted  prometheus.Counter
+	outboxPending   prometheus.Gauge
+	outboxOldest    prometheus.Gauge
+	outboxStarts    *prometheus.CounterVec
 	deliveries      *prometheus.CounterVec
 	attempts        *prometheus.CounterVec
 	attemptDuration *prometheus.HistogramVec
@@ -120,8 +128,20 @@ func New(opts Options) (*Metrics, error) {
 	}, []string{"method", "route", "status"})
 	m.eventsAccepted = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "hookflow_events_accepted_total",
-		Help: "Events accepted and handed to Temporal; a repeated post of the same event is not counted again.",
+		Help: "Events accepted (stored, to be started by the dispatcher); a repeated post of the same event is not counted again.",
 	})
+	m.outboxPending = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "hookflow_outbox_pending_events",
+		Help: "Accepted events whose workflow has not been started yet, in the whole database, as this process's dispatcher last counted them.",
+	})
+	m.outboxOldest = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "hookflow_outbox_oldest_pending_age_seconds",
+		Help: "How long the oldest accepted event whose workflow has not started has waited; 0 when none waits.",
+	})
+	m.outboxStarts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookflow_outbox_starts_total",
+		Help: "Event workflow starts this process's dispatcher tried, by outcome: started (or found started), failed (Temporal unreachable or refusing; the event is tried again).",
+	}, []string{"outcome"})
 	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hookflow_deliveries_total",
 		Help: "Deliveries whose workflow brought them to an end, by outcome (succeeded, failed, cancelled). A failed delivery retried later counts again when it ends again.",
@@ -143,8 +163,11 @@ func New(opts Options) (*Metrics, error) {
 	for _, o := range []string{OutcomeSucceeded, OutcomeFailed} {
 		m.attempts.WithLabelValues(o)
 	}
+	for _, o := range []string{OutcomeStarted, OutcomeFailed} {
+		m.outboxStarts.WithLabelValues(o)
+	}
 	for _, c := range []prometheus.Collector{
-		m.httpRequests, m.httpDuration, m.eventsAccepted, m.deliveries, m.attempts, m.attemptDuration,
+		m.httpRequests, m.httpDuration, m.eventsAccepted, m.outboxPending, m.outboxOldest, m.outboxStarts, m.deliveries, m.attempts, m.attemptDuration,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
@@ -236,12 +259,31 @@ func (m *Metrics) GinMiddleware() gin.HandlerFunc {
 	}
 }
 
-// EventAccepted counts an event whose workflow was started.
+// EventAccepted counts an event that was stored.
 func (m *Metrics) EventAccepted() {
 	if m == nil {
 		return
 	}
 	m.eventsAccepted.Inc()
+}
+
+// Outbox records the backlog of events waiting for their workflow to
+// start: how many, and how long the oldest has waited.
+func (m *Metrics) Outbox(pending int, oldest time.Duration) {
+	if m == nil {
+		return
+	}
+	m.outboxPending.Set(float64(pending))
+	m.outboxOldest.Set(oldest.Seconds())
+}
+
+// OutboxStarts counts event workflow starts by outcome (OutcomeStarted,
+// OutcomeFailed).
+func (m *Metrics) OutboxStarts(outcome string, n int) {
+	if m == nil || n == 0 {
+		return
+	}
+	m.outboxStarts.WithLabelValues(outcome).Add(float64(n))
 }
 
 // DeliveryEnded counts a delivery that reached outcome.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/delivery"
+	"github.com/hookflow/hookflow/dispatch"
 	"github.com/hookflow/hookflow/store"
 	"github.com/hookflow/hookflow/workflows"
 )
@@ -206,21 +207,38 @@ type EventCancel struct {
 // unfinished delivery gets the signal from here.
 func (s *Service) CancelEvent(ctx context.Context, app, id string) (EventCancel, error) {
 	ev, err := s.Store.GetEvent(ctx, app, id)
-	if err == nil && ev.RunID == "" {
-		err = store.ErrNotFound // stored but never accepted
-	}
 	if err != nil {
 		return EventCancel{}, storeErr(err, "event "+id)
 	}
 	res := EventCancel{ID: ev.ID, WorkflowID: ev.WorkflowID}
-	err = s.Temporal.SignalWorkflow(ctx, ev.WorkflowID, "", workflows.SignalCancel, nil)
-	var notFound *serviceerror.NotFound
-	switch {
-	case err == nil:
-		res.FanOutRunning = true
-		return res, nil
-	case !errors.As(err, &notFound):
-		return EventCancel{}, temporalErr(err, "signal cancel to "+ev.WorkflowID)
+	if ev.RunID == "" {
+		// Accepted, but the dispatcher has not started its workflow: start
+		// it now with the cancel waiting, so that it cancels before it
+		// fans out; the dispatcher's own start then joins it. A workflow
+		// already finished refuses the start, and is handled below.
+		run, err := s.Temporal.SignalWithStartWorkflow(ctx, ev.WorkflowID, workflows.SignalCancel, nil,
+			dispatch.StartOptions(s.TaskQueue, ev), workflows.EventWorkflowName, dispatch.Input(ev))
+		var already *serviceerror.WorkflowExecutionAlreadyStarted
+		switch {
+		case err == nil:
+			if err := s.Store.SetEventRun(ctx, app, ev.ID, run.GetRunID()); err != nil {
+				return EventCancel{}, storeErr(err, "store event run")
+			}
+			res.FanOutRunning = true
+			return res, nil
+		case !errors.As(err, &already):
+			return EventCancel{}, temporalErr(err, "start "+ev.WorkflowID+" to cancel it")
+		}
+	} else {
+		err = s.Temporal.SignalWorkflow(ctx, ev.WorkflowID, "", workflows.SignalCancel, nil)
+		var notFound *serviceerror.NotFound
+		switch {
+		case err == nil:
+			res.FanOutRunning = true
+			return res, nil
+		case !errors.As(err, &notFound):
+			return EventCancel{}, temporalErr(err, "signal cancel to "+ev.WorkflowID)
+		}
 	}
 	res.Cancelled, err = activities.CancelUnfinished(ctx, s.Store, s.Temporal, app, ev.ID)
 	switch {

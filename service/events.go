@@ -10,18 +10,13 @@ import (
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/store"
-	"github.com/hookflow/hookflow/workflows"
 )
 
 // Event statuses, derived from the fan-out and its deliveries.
 const (
-	EventPending    = "pending"    // the fan-out has not started every delivery yet
+	EventPending    = "pending"    // the workflow or its fan-out has not started every delivery yet
 	EventDelivering = "delivering" // some delivery has not ended
 	EventCompleted  = "completed"  // every delivery ended
 )
@@ -34,17 +29,34 @@ type NewEvent struct {
 	Data json.RawMessage
 }
 
-// Accepted is the answer to a posted event.
+// Accepted is the answer to a posted event. It has no run id: the
+// event's workflow starts after the answer (GET shows the run then).
 type Accepted struct {
 	ID         string `json:"id"`
 	Type       string `json:"type"`
 	WorkflowID string `json:"workflow_id"`
-	RunID      string `json:"run_id"`
 	Status     string `json:"status"`
 	// Replayed is true when an earlier post of the same event was
 	// answered, and this answer repeats it.
 	Replayed bool `json:"-"`
 }
+
+// RetryLaterError is ErrUnavailable with the time after which a retry
+// is likely to succeed: the backlog of accepted events is full.
+type RetryLaterError struct {
+	Message    string
+	RetryAfter time.Duration
+}
+
+func (e *RetryLaterError) Error() string { return e.Message }
+
+// Unwrap makes errors.Is(err, ErrUnavailable) true.
+func (e *RetryLaterError) Unwrap() error { return ErrUnavailable }
+
+// backlogRetryAfter is what a producer refused for a full backlog is told
+// to wait: the dispatcher starts thousands of workflows in that time when
+// Temporal answers, and a producer that waits less only adds load.
+const backlogRetryAfter = 10 * time.Second
 
 // envelope is the body every subscriber receives.
 type envelope struct {
@@ -54,26 +66,44 @@ type envelope struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-// Publish accepts an event for good or not at all: it is stored, then its
-// workflow is started under an id derived from the event id, so the same
-// event posted twice, even by two API processes at once, starts one
-// workflow. Posting it again returns the first answer; another body under
-// the same id is ErrConflict.
+// Publish accepts an event for good or not at all, at the speed of the
+// database: the one insert that stores it accepts it, and the dispatcher,
+// woken here, starts its workflow after the answer, under an id derived
+// from the event id, so that the same event posted twice, even to two API
+// processes at once, starts one workflow. Posting it again returns the
+// first answer; another body under the same id is ErrConflict. Past
+// MaxPendingEvents waiting to start, a new event is a RetryLaterError.
 func (s *Service) Publish(ctx context.Context, app string, in NewEvent) (Accepted, error) {
 	clientID := in.ID != ""
 	if !clientID {
 		in.ID = ids.NewEvent()
 	}
 	hash := bodyHash(in.Type, in.Data)
-	if err := s.checkEvent(ctx, in.Type, in.Data); err != nil {
-		// An event accepted before its type's schema changed is still
-		// accepted: its repeat gets the first answer.
-		if ev, gerr := s.Store.GetEvent(ctx, app, in.ID); clientID && gerr == nil && ev.RunID != "" && ev.BodyHash == hash {
+	// An event accepted before its type's schema changed, or before the
+	// backlog filled, is still accepted: its repeat gets the first answer.
+	replay := func() (Accepted, bool) {
+		if ev, err := s.Store.GetEvent(ctx, app, in.ID); clientID && err == nil && ev.BodyHash == hash {
 			acc := accepted(ev)
 			acc.Replayed = true
+			return acc, true
+		}
+		return Accepted{}, false
+	}
+	if err := s.checkEvent(ctx, in.Type, in.Data); err != nil {
+		if acc, ok := replay(); ok {
 			return acc, nil
 		}
 		return Accepted{}, err
+	}
+	if pending := s.Dispatch.Status().Pending; s.MaxPendingEvents > 0 && pending >= s.MaxPendingEvents {
+		if acc, ok := replay(); ok {
+			return acc, nil
+		}
+		return Accepted{}, &RetryLaterError{
+			Message: fmt.Sprintf("%d accepted events are waiting for their workflows to start (HOOKFLOW_MAX_PENDING_EVENTS is %d): "+
+				"nothing was stored, retry later", pending, s.MaxPendingEvents),
+			RetryAfter: backlogRetryAfter,
+		}
 	}
 	now := s.now()
 	payload, err := json.Marshal(envelope{ID: in.ID, Type: in.Type, Timestamp: now.Format(time.RFC3339), Data: in.Data})
@@ -90,55 +120,21 @@ func (s *Service) Publish(ctx context.Context, app string, in NewEvent) (Accepte
 	if err != nil {
 		return Accepted{}, storeErr(err, "store event")
 	}
-	if ev.RunID != "" {
-		acc := accepted(ev)
+	acc := accepted(ev)
+	if !created {
+		// A concurrent or repeated post of the same event: the first
+		// post stored it and woke the dispatcher.
 		acc.Replayed = true
 		return acc, nil
 	}
-
-	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        ev.WorkflowID,
-		TaskQueue: s.TaskQueue,
-		// A concurrent post of the same event joins the running workflow;
-		// a finished one is never run again.
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		EnableEagerStart:         true,
-		StaticSummary:            workflows.EventSummary(app, ev.Type, ev.ID),
-		TypedSearchAttributes:    workflows.EventSearchAttributes(app, ev.Type, ev.ID),
-	}, workflows.EventWorkflowName, workflows.EventInput{ApplicationID: app, EventID: ev.ID, EventType: ev.Type})
-	var runID string
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	switch {
-	case err == nil:
-		runID = run.GetRunID()
-	case errors.As(err, &already):
-		runID = already.RunId
-	default:
-		if created {
-			// Nothing half-stored: the caller got no 2xx, and a retried post
-			// must be free to carry another body.
-			_ = s.Store.DeleteEvent(context.WithoutCancel(ctx), app, ev.ID)
-		}
-		return Accepted{}, temporalErr(err, "start event workflow")
-	}
-	if err := s.Store.SetEventRun(ctx, app, ev.ID, runID); err != nil {
-		return Accepted{}, storeErr(err, "store event run")
-	}
-	if created {
-		// Only the post that stored the event counts it: a concurrent post
-		// of the same event joins the same workflow.
-		s.Metrics.EventAccepted()
-		s.log().Info("event accepted", "application", app, "event", ev.ID, "type", ev.Type, "workflow_id", ev.WorkflowID, "run_id", runID)
-	}
-	ev.RunID = runID
-	acc := accepted(ev)
-	acc.Replayed = !created
+	s.Metrics.EventAccepted()
+	s.Dispatch.Accepted()
+	s.log().Info("event accepted", "application", app, "event", ev.ID, "type", ev.Type, "workflow_id", ev.WorkflowID)
 	return acc, nil
 }
 
 func accepted(ev store.Event) Accepted {
-	return Accepted{ID: ev.ID, Type: ev.Type, WorkflowID: ev.WorkflowID, RunID: ev.RunID, Status: "accepted"}
+	return Accepted{ID: ev.ID, Type: ev.Type, WorkflowID: ev.WorkflowID, Status: "accepted"}
 }
 
 // bodyHash identifies what was posted, so a repeat can be told from a
@@ -158,12 +154,10 @@ type EventView struct {
 	Deliveries []store.Delivery
 }
 
-// GetEvent returns an accepted event and its deliveries.
+// GetEvent returns an accepted event and its deliveries. Its RunID is
+// empty until the dispatcher has started its workflow.
 func (s *Service) GetEvent(ctx context.Context, app, id string) (EventView, error) {
 	ev, err := s.Store.GetEvent(ctx, app, id)
-	if err == nil && ev.RunID == "" {
-		err = store.ErrNotFound // stored but never accepted
-	}
 	if err != nil {
 		return EventView{}, storeErr(err, fmt.Sprintf("event %s", id))
 	}

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookflow/hookflow/delivery"
+	"github.com/hookflow/hookflow/dispatch"
 	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/netguard"
 	"github.com/hookflow/hookflow/store"
@@ -75,6 +76,12 @@ type Service struct {
 	Log *slog.Logger
 	// Metrics counts accepted events; nil counts nothing.
 	Metrics *metrics.Metrics
+	// Dispatch starts the workflows of the events Publish stores; nil
+	// starts none (the events wait in the store for a dispatcher).
+	Dispatch *dispatch.Dispatcher
+	// MaxPendingEvents bounds the events waiting for their workflow to
+	// start: past it Publish refuses new ones. Zero: no bound.
+	MaxPendingEvents int
 }
 
 func (s *Service) log() *slog.Logger {
@@ -125,13 +132,58 @@ func temporalErr(err error, what string) error {
 	}
 }
 
-// Ready reports whether the store and Temporal answer.
-func (s *Service) Ready(ctx context.Context) error {
+// Readiness is what /readyz says beyond "ready".
+type Readiness struct {
+	// Temporal is "up" or "unreachable". The API accepts events either
+	// way; while Temporal is unreachable they wait in the database.
+	Temporal string
+	// Dispatch is "ok"; "stalled" while event workflows cannot be
+	// started; "behind" while the oldest accepted event has waited longer
+	// than dispatch.BehindAfter for its workflow to start.
+	Dispatch string
+	// PendingEvents and OldestPending describe the events waiting for
+	// their workflow to start.
+	PendingEvents int
+	OldestPending time.Duration
+}
+
+// Readiness values.
+const (
+	TemporalUp          = "up"
+	TemporalUnreachable = "unreachable"
+	DispatchOK          = "ok"
+	DispatchStalled     = "stalled"
+	DispatchBehind      = "behind"
+)
+
+// temporalHealthTimeout bounds the readiness probe's question to Temporal,
+// so that the probe answers quickly while Temporal is down.
+const temporalHealthTimeout = 2 * time.Second
+
+// Ready reports whether events can be accepted, that is whether the
+// database answers (an error otherwise), and how Temporal and the
+// dispatch of accepted events fare.
+func (s *Service) Ready(ctx context.Context) (Readiness, error) {
 	if err := s.Store.Ping(ctx); err != nil {
-		return fmt.Errorf("database: %w: %w", ErrUnavailable, err)
+		return Readiness{}, fmt.Errorf("database: %w: %w", ErrUnavailable, err)
 	}
-	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		return fmt.Errorf("temporal: %w: %w", ErrUnavailable, err)
+	r := Readiness{Temporal: TemporalUp, Dispatch: DispatchOK}
+	hctx, cancel := context.WithTimeout(ctx, temporalHealthTimeout)
+	defer cancel()
+	if _, err := s.Temporal.CheckHealth(hctx, &client.CheckHealthRequest{}); err != nil {
+		r.Temporal = TemporalUnreachable
 	}
-	return nil
+	st := s.Dispatch.Status()
+	now := time.Now()
+	r.PendingEvents = st.Pending
+	if !st.Oldest.IsZero() {
+		r.OldestPending = max(0, now.Sub(st.Oldest))
+	}
+	switch {
+	case st.Stalled:
+		r.Dispatch = DispatchStalled
+	case st.Behind(now):
+		r.Dispatch = DispatchBehind
+	}
+	return r, nil
 }

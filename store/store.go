@@ -204,6 +204,8 @@ type Store interface {
 	// CreateEvent stores e unless an event with its id exists in
 	// e.ApplicationID. It returns the stored event and whether this call
 	// created it; an existing event with another BodyHash is ErrConflict.
+	// An event stored without a RunID is pending in the Outbox until its
+	// run is recorded.
 	CreateEvent(ctx context.Context, e Event) (Event, bool, error)
 	GetEvent(ctx context.Context, app, id string) (Event, error)
 	SetEventRun(ctx context.Context, app, id, runID string) error
@@ -242,6 +244,7 @@ type Store interface {
 
 	EventTypeStore
 	TokenStore
+	Outbox
 
 	Ping(ctx context.Context) error
 	Close() error

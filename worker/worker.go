@@ -45,6 +45,17 @@ const (
 	// fanOutPollers keep a sticky poll waiting for each event workflow's
 	// next task, so that it is handed over at once.
 	fanOutPollers = 8
+	// fanOutStickyTimeout is how long an event workflow's task may wait on
+	// this worker's sticky queue before the server moves it to the normal
+	// queue, where it is replayed from the start of its history. Under a
+	// burst a server on one database connection (the dev server, a small
+	// cluster) takes longer than 20 s to hand tasks over, and a timeout
+	// then only adds a failed task and a replay to the load. The price of
+	// a long one: tasks queued for a worker that died without stopping
+	// wait this long (a worker that stops hands them back at once, and
+	// the server stops routing new tasks to a sticky queue that nobody
+	// polls).
+	fanOutStickyTimeout = 2 * time.Minute
 )
 
 // New returns the workers, with every workflow and activity registered on
@@ -56,7 +67,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) *Worker
 			MaxConcurrentWorkflowTaskExecutionSize:  fanOutSlots,
 			MaxConcurrentLocalActivityExecutionSize: fanOutSlots,
 			MaxConcurrentWorkflowTaskPollers:        fanOutPollers,
-			StickyScheduleToStartTimeout:            20 * time.Second,
+			StickyScheduleToStartTimeout:            fanOutStickyTimeout,
 			MaxHeartbeatThrottleInterval:            activities.HeartbeatInterval,
 		}),
 		deliveries: sdkworker.New(c, workflows.DeliveryTaskQueue(taskQueue), sdkworker.Options{

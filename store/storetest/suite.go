@@ -60,6 +60,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Parallel()
 		exerciseAppTokens(t, newStore)
 	})
+	t.Run("Outbox", func(t *testing.T) {
+		t.Parallel()
+		exerciseOutbox(t, newStore)
+	})
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
 		require.NoError(t, newStore(t).Ping(t.Context()))
