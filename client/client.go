@@ -179,7 +179,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 		}
 		return fmt.Errorf("%s %s: %w", r.method, c.base.Redacted()+r.path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return fmt.Errorf("%s %s: read answer: %w", r.method, r.path, err)

@@ -59,7 +59,7 @@ func readEnvFile(t *testing.T, path string) map[string]string {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	env := map[string]string{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

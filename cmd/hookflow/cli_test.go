@@ -52,7 +52,7 @@ func runMain(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	binary = filepath.Join(dir, "hookflow")
 	// -buildvcs=auto: the commit goes into the build info when there is a
 	// checkout (whatever GOFLAGS says), which `version` reads.
@@ -372,7 +372,7 @@ func TestMigrate(t *testing.T) {
 	}
 	db, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	var tables int
 	require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('subscriptions', 'events', 'deliveries')`).Scan(&tables))
 	require.Equal(t, 3, tables)
