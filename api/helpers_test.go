@@ -75,7 +75,6 @@ func newTestAPI(t testing.TB, o apiOptions) *testAPI {
 			run.On("GetID").Return(opts.ID).Maybe()
 			return run, nil
 		})
-	tc.On("CheckHealth", mock.Anything, mock.Anything).Return(&client.CheckHealthResponse{}, nil).Maybe()
 	if o.maxBody == 0 {
 		o.maxBody = 256 << 10
 	}
