@@ -58,6 +58,7 @@ type DeliveryInput struct {
 // deliveryInputJSON is DeliveryInput as its JSON shows it, with the same
 // names as before durations were readable.
 type deliveryInputJSON struct {
+	ApplicationID   string `json:",omitempty"`
 	DeliveryID      string
 	EventID         string
 	EventType       string
@@ -82,7 +83,7 @@ func (in DeliveryInput) MarshalJSON() ([]byte, error) {
 // result gets, which 500 children a workflow task would feel.
 func (in DeliveryInput) wire() deliveryInputJSON {
 	return deliveryInputJSON{
-		DeliveryID: in.DeliveryID, EventID: in.EventID, EventType: in.EventType, SubscriptionID: in.SubscriptionID, URL: in.URL,
+		ApplicationID: in.ApplicationID, DeliveryID: in.DeliveryID, EventID: in.EventID, EventType: in.EventType, SubscriptionID: in.SubscriptionID, URL: in.URL,
 		Policy: in.Policy.JSON(), AttemptTimeout: delivery.Duration(in.AttemptTimeout), FailedRetention: delivery.Duration(in.FailedRetention),
 		State: in.State,
 	}
@@ -95,7 +96,7 @@ func (in *DeliveryInput) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*in = DeliveryInput{
-		DeliveryID: j.DeliveryID, EventID: j.EventID, EventType: j.EventType, SubscriptionID: j.SubscriptionID, URL: j.URL,
+		ApplicationID: j.ApplicationID, DeliveryID: j.DeliveryID, EventID: j.EventID, EventType: j.EventType, SubscriptionID: j.SubscriptionID, URL: j.URL,
 		Policy: j.Policy.Policy(), AttemptTimeout: time.Duration(j.AttemptTimeout), FailedRetention: time.Duration(j.FailedRetention),
 		State: j.State,
 	}
