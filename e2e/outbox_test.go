@@ -235,7 +235,7 @@ func TestEventsStoredButNotStartedWhenHookflowIsKilledAreDeliveredOnceAfterResta
 	require.NoError(t, err)
 	defer c.Close()
 	for _, key := range keys {
-		runs, err := executions(ctx, c, "event:"+key)
+		runs, err := executions(ctx, c, "event:default/"+key)
 		require.NoError(t, err)
 		require.Len(t, runs, 1, "one workflow for %s", key)
 	}
