@@ -39,9 +39,14 @@ test-cluster:
 # `make run`), a local receiver and `hookflow serve` per scenario, prints one
 # table and writes bench-results/*.json; about 12 minutes. BENCH_FLAGS adds
 # flags: -quick (a few minutes), -scenarios 500x10, -temporal-address HOST:PORT.
+# BASE=COMMIT (say BASE=HEAD~1) runs every scenario first with a binary built
+# from COMMIT, then with the working tree's, and prints both rows: the
+# comparison a change reports, taken in the same run under the same load.
+BASE ?=
 bench: build
 	scripts/temporal-cli.sh >/dev/null
-	$(GO) run ./cmd/hookflow-bench -hookflow bin/hookflow $(BENCH_FLAGS)
+	$(if $(BASE),scripts/build-at.sh $(BASE) bin/hookflow-base)
+	$(GO) run ./cmd/hookflow-bench -hookflow bin/hookflow $(if $(BASE),-base bin/hookflow-base) $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin .hookflow

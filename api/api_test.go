@@ -152,10 +152,11 @@ func TestTemporalDownStillAcceptsAndStartsOnceItIsBack(t *testing.T) {
 		r := ta.do(t, "GET", "/readyz", nil)
 		require.Equal(t, http.StatusOK, r.Code, "ready: events are accepted: %s", r.Body)
 		r.json(t, &ready)
-		return ready["dispatch"] == "stalled"
-	}, 10*time.Second, 10*time.Millisecond, "readyz says dispatch stalled")
+		// pending_events is an estimate that an accept racing the
+		// periodic count can skew by one until the next count.
+		return ready["dispatch"] == "stalled" && ready["pending_events"] == float64(1)
+	}, 10*time.Second, 10*time.Millisecond, "readyz says dispatch stalled with one event pending")
 	require.Equal(t, "unreachable", ready["temporal"])
-	require.EqualValues(t, 1, ready["pending_events"])
 	require.Zero(t, ta.started())
 
 	again := ta.do(t, "POST", "/v1/events", `{"data":{"v":1},"type":"a.b"}`, "Idempotency-Key", "evt-1")

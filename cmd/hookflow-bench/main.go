@@ -35,6 +35,7 @@ func run() error {
 		out       = flag.String("out", "bench-results", "folder for the JSON results")
 		keep      = flag.String("keep", "", "keep databases and logs in this folder instead of a temporary one")
 		devArgs   = flag.String("dev-server-args", "", "extra arguments for `temporal server start-dev`, space-separated, to try other settings")
+		base      = flag.String("base", "", "a hookflow binary built from the commit before a change: each scenario runs with it, then with -hookflow, and the table shows both")
 	)
 	flag.StringVar(&opts.Hookflow, "hookflow", "bin/hookflow", "hookflow binary to run as `hookflow serve`")
 	flag.StringVar(&opts.TemporalAddress, "temporal-address", "", "existing Temporal frontend host:port (default: start a dev server per scenario)")
@@ -75,7 +76,15 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := bench.Run(ctx, opts, chosen)
+	var (
+		rep bench.Report
+		err error
+	)
+	if *base != "" {
+		rep, err = bench.Compare(ctx, opts, *base, chosen)
+	} else {
+		rep, err = bench.Run(ctx, opts, chosen)
+	}
 	if len(rep.Results) > 0 {
 		fmt.Println()
 		if werr := rep.WriteTable(os.Stdout); werr != nil {

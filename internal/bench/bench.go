@@ -131,7 +131,10 @@ type Machine struct {
 // seconds, as their names say, so that the JSON reads without units.
 type Result struct {
 	Scenario Scenario `json:"scenario"`
-	Error    string   `json:"error,omitempty"`
+	// Binary is "base" or "head" in a comparison (see Compare), empty in
+	// a plain run.
+	Binary string `json:"binary,omitempty"`
+	Error  string `json:"error,omitempty"`
 
 	Delivered        int     `json:"delivered"`
 	Requests         int     `json:"requests"` // every request the receiver got, repeats included
@@ -231,6 +234,38 @@ func Run(ctx context.Context, opts Options, scenarios []Scenario) (Report, error
 		rep.Results = append(rep.Results, res)
 		if ctx.Err() != nil {
 			return rep, ctx.Err()
+		}
+	}
+	return rep, nil
+}
+
+// Compare runs each scenario with the base binary, then at once with
+// opts.Hookflow, so that a change is measured against the commit before it
+// under the same load on the same machine: run apart, two runs on this kind
+// of machine differ by more than most changes do. The baseline scenario,
+// which runs no Hookflow, runs once.
+func Compare(ctx context.Context, opts Options, base string, scenarios []Scenario) (Report, error) {
+	var rep Report
+	for _, sc := range scenarios {
+		runs := []struct{ label, binary string }{{"base", base}, {"head", opts.Hookflow}}
+		if sc.Kind == KindBaseline {
+			runs = runs[1:]
+		}
+		for _, r := range runs {
+			o := opts
+			o.Hookflow = r.binary
+			part, err := Run(ctx, o, []Scenario{sc})
+			if rep.StartedAt.IsZero() {
+				rep = part
+				rep.Results = nil
+			}
+			for i := range part.Results {
+				part.Results[i].Binary = r.label
+			}
+			rep.Results = append(rep.Results, part.Results...)
+			if err != nil {
+				return rep, err
+			}
 		}
 	}
 	return rep, nil

@@ -28,7 +28,7 @@ func (r Report) WriteTable(w io.Writer) error {
 			tcpu, persist = "n/a", "n/a"
 		}
 		fmt.Fprintf(tw, "%s\t%d/%d\t%.1f\t%s\t%.0f / %.0f\t%.1f\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s / %s\t\n",
-			x.Scenario.Name, x.Delivered, x.Scenario.Deliveries(), x.DeliveriesPerSec, accept,
+			x.label(), x.Delivered, x.Scenario.Deliveries(), x.DeliveriesPerSec, accept,
 			x.FirstAttemptP50Ms, x.FirstAttemptP99Ms, x.LastDeliverySec, hist, hf, rss, tcpu,
 			x.CPUMsPerDelivery, persist, first(x.LoadBefore), first(x.LoadAfter))
 	}
@@ -44,7 +44,7 @@ func (r Report) WriteTable(w io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(w, "%s: event workflow runs %d (largest %d events, %d KiB); failed workflow tasks or child starts %d %v; %d histories read event by event",
-			x.Scenario.Name, x.EventRuns, x.MaxEventRunEvents, x.MaxEventRunBytes>>10, x.WorkflowTaskFailures, x.FailureCauses, x.HistoriesChecked)
+			x.label(), x.EventRuns, x.MaxEventRunEvents, x.MaxEventRunBytes>>10, x.WorkflowTaskFailures, x.FailureCauses, x.HistoriesChecked)
 		if x.TemporalCPUPer1k > 0 {
 			fmt.Fprintf(w, "; eager workflow starts %.0f (denied %.0f), eager activities %.0f; temporal peak RSS %.0f MB",
 				x.EagerWorkflowStarts, x.EagerWorkflowDenied, x.EagerActivities, x.TemporalPeakRSSMB)
@@ -53,10 +53,18 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	for _, x := range r.Results {
 		if x.Error != "" {
-			fmt.Fprintf(w, "%s FAILED: %s\n", x.Scenario.Name, x.Error)
+			fmt.Fprintf(w, "%s FAILED: %s\n", x.label(), x.Error)
 		}
 	}
 	return nil
+}
+
+// label names the scenario, and in a comparison which binary ran it.
+func (x Result) label() string {
+	if x.Binary == "" {
+		return x.Scenario.Name
+	}
+	return x.Scenario.Name + " [" + x.Binary + "]"
 }
 
 // WriteJSON writes the report into dir as bench-<time>.json and returns the
