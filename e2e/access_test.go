@@ -35,7 +35,7 @@ func TestApplicationTokensReachOnlyTheirApplicationUntilRevokedOrExpired(t *test
 		map[string]any{"url": recv.URL, "event_types": []string{"order.*"}}, &sub, admin...))
 	recv.SetSecret(sub.Secret)
 	require.Equal(t, http.StatusAccepted, h.Do(t, http.MethodPost, "/v1/applications/acme/events",
-		map[string]any{"id": "order-1", "type": "order.created", "data": map[string]any{"n": 1}}, nil, admin...,
+		map[string]any{"id": "access-order-1", "type": "order.created", "data": map[string]any{"n": 1}}, nil, admin...,
 	), "an admin publishes")
 
 	mint := func(app string, body map[string]any) mintedToken {
@@ -61,7 +61,7 @@ func TestApplicationTokensReachOnlyTheirApplicationUntilRevokedOrExpired(t *test
 	require.Equal(t, sub.ID, subs.Data[0].ID)
 	var ev eventView
 	require.Eventually(t, func() bool {
-		code := h.Do(t, http.MethodGet, "/v1/applications/acme/events/order-1", nil, &ev, bearer(acme)...)
+		code := h.Do(t, http.MethodGet, "/v1/applications/acme/events/access-order-1", nil, &ev, bearer(acme)...)
 		return code == http.StatusOK && len(ev.Deliveries) == 1 && ev.Deliveries[0].Status == "succeeded"
 	}, 60*time.Second, 100*time.Millisecond)
 	var d struct {

@@ -405,3 +405,62 @@ func TestVersionIsTheBuildInfo(t *testing.T) {
 		require.Contains(t, r.stdout, "commit   "+v.Commit)
 	}
 }
+
+// The README's applications walk-through, with the CLI: two applications,
+// a token for one, and that token refused on the other.
+func TestAppsAndTheirTokens(t *testing.T) {
+	h := testenv.StartHookflow(t, tp, app.ModeAPI, func(c *config.Config) { c.APIKeys = []string{"admin-key"} })
+	admin := []string{"HOOKFLOW_URL=" + h.URL, "HOOKFLOW_API_KEY=admin-key"}
+
+	var acme client.Application
+	hookflowJSON(t, admin, &acme, "apps", "create", "--id", "acme", "--name", "Acme", "--metadata", "plan=gold")
+	require.Equal(t, "acme", acme.ID)
+	require.Equal(t, map[string]string{"plan": "gold"}, acme.Metadata)
+	hookflowJSON(t, admin, &client.Application{}, "apps", "create", "--id", "globex", "--name", "Globex")
+
+	var page client.Page[client.Application]
+	hookflowJSON(t, admin, &page, "apps", "list")
+	var ids []string
+	for _, a := range page.Data {
+		ids = append(ids, a.ID)
+	}
+	require.Subset(t, ids, []string{"acme", "globex", "default"})
+
+	var renamed client.Application
+	hookflowJSON(t, admin, &renamed, "apps", "update", "acme", "--name", "Acme Corp")
+	require.Equal(t, "Acme Corp", renamed.Name)
+	require.Equal(t, map[string]string{"plan": "gold"}, renamed.Metadata, "left out, the metadata stays")
+
+	var minted client.MintedToken
+	hookflowJSON(t, admin, &minted, "apps", "tokens", "create", "acme", "--expires-in", "1h", "--description", "acme ci")
+	require.True(t, strings.HasPrefix(minted.Token, "hfat_"))
+	require.WithinDuration(t, time.Now().Add(time.Hour), minted.ExpiresAt, time.Minute)
+
+	// The token works inside its application, and nowhere else.
+	asAcme := []string{"HOOKFLOW_URL=" + h.URL, "HOOKFLOW_API_KEY=" + minted.Token}
+	r := hookflow(t, append(asAcme, "HOOKFLOW_APP=acme"), "subscriptions", "list")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = hookflow(t, append(asAcme, "HOOKFLOW_APP=globex"), "subscriptions", "list")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "(403)")
+	r = hookflow(t, asAcme, "apps", "list")
+	require.Equal(t, 1, r.code, "an application token is no admin")
+
+	r = hookflow(t, admin, "apps", "tokens", "list", "acme")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Regexp(t, `(?m)^`+regexp.QuoteMeta(minted.ID)+`\s+valid\s+\S+\s+acme ci\s*$`, r.stdout)
+	require.NotContains(t, r.stdout, minted.Token, "a list never shows the token")
+
+	r = hookflow(t, admin, "apps", "tokens", "revoke", "acme", minted.ID)
+	require.Equal(t, 0, r.code, r.stderr)
+	r = hookflow(t, append(asAcme, "HOOKFLOW_APP=acme"), "subscriptions", "list")
+	require.Equal(t, 1, r.code, "a revoked token is refused at once")
+	r = hookflow(t, admin, "apps", "tokens", "list", "acme")
+	require.Regexp(t, `(?m)^`+regexp.QuoteMeta(minted.ID)+`\s+revoked\s+`, r.stdout)
+
+	r = hookflow(t, admin, "apps", "delete", "globex")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = hookflow(t, admin, "apps", "get", "globex")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "(404)")
+}

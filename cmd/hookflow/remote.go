@@ -120,3 +120,24 @@ func groupCommand(use, short, long string) *cobra.Command {
 		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 }
+
+// call is the body of most client commands: build the client, make one
+// call, print its answer as JSON or as the command's table.
+func call[T any](r *remote, cmd *cobra.Command, do func(*client.Client) (T, error), table func(io.Writer, T)) error {
+	c, err := r.client(cmd)
+	if err != nil {
+		return err
+	}
+	v, err := do(c)
+	if err != nil {
+		return err
+	}
+	return r.print(cmd, v, func(w io.Writer) { table(w, v) })
+}
+
+// nextPage tells people how to read on after a list page.
+func nextPage(w io.Writer, cursor string) {
+	if cursor != "" {
+		fmt.Fprintf(w, "\nmore: --cursor %s\n", cursor)
+	}
+}

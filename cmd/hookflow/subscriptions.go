@@ -346,19 +346,22 @@ func subscriptionTable(w io.Writer, s client.Subscription) {
 }
 
 // parseHeaders reads NAME=VALUE pairs.
-func parseHeaders(pairs []string) (map[string]string, error) {
+func parseHeaders(pairs []string) (map[string]string, error) { return parsePairs("--header", pairs) }
+
+// parsePairs reads repeated NAME=VALUE flags into a map; none is nil.
+func parsePairs(flag string, pairs []string) (map[string]string, error) {
 	if len(pairs) == 0 {
 		return nil, nil
 	}
-	h := make(map[string]string, len(pairs))
+	m := make(map[string]string, len(pairs))
 	for _, p := range pairs {
 		name, value, ok := strings.Cut(p, "=")
 		if !ok || strings.TrimSpace(name) == "" {
-			return nil, fmt.Errorf("--header %q: want NAME=VALUE", p)
+			return nil, fmt.Errorf("%s %q: want NAME=VALUE", flag, p)
 		}
-		h[strings.TrimSpace(name)] = value
+		m[strings.TrimSpace(name)] = value
 	}
-	return h, nil
+	return m, nil
 }
 
 // mustRequire marks flags required; a name that is not a flag is a
