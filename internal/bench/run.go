@@ -18,10 +18,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/internal/testenv"
 	"github.com/hookflow/hookflow/signing"
-	"github.com/hookflow/hookflow/store"
 )
 
 // post is one event the bench posted.
@@ -75,11 +73,6 @@ func (b *bench) run(ctx context.Context, sc Scenario) (res Result) {
 		dbURL = "sqlite://" + filepath.Join(dir, "hookflow.db")
 	}
 	eventType := "bench." + sanitize(sc.Name) + "." + b.tag
-	b.progress("  creating %d subscriptions", sc.Subscribers)
-	if err := createSubscriptions(ctx, dbURL, eventType, sc.Subscribers, recv); err != nil {
-		return fail(err)
-	}
-
 	b.progress("  starting hookflow serve")
 	hf, err := startHookflow(ctx, b.opts.Hookflow, []string{
 		"HOOKFLOW_TEMPORAL_ADDRESS=" + address,
@@ -93,6 +86,11 @@ func (b *bench) run(ctx context.Context, sc Scenario) (res Result) {
 		return fail(err)
 	}
 	defer hf.stop()
+
+	b.progress("  creating %d subscriptions", sc.Subscribers)
+	if err := createSubscriptions(ctx, hf.url, eventType, sc.Subscribers, recv); err != nil {
+		return fail(err)
+	}
 
 	pr := newProducer(hf.url, b.opts.Producers, b.opts.PayloadBytes)
 	// One event nobody subscribes to warms the connections and the worker's
@@ -216,28 +214,24 @@ func (b *bench) account(res *Result, before, after snapshot) {
 // createSubscriptions writes n subscriptions of eventType straight into
 // Hookflow's database: setting up 10,000 through the API would take longer
 // than delivering to them and is not what is measured.
-func createSubscriptions(ctx context.Context, dbURL, eventType string, n int, recv *receiver) error {
-	st, err := store.Open(ctx, dbURL)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = st.Close() }()
+// createSubscriptions subscribes n receiver URLs through the API, so that
+// each binary of a comparison (Compare) writes its own schema: the commit
+// before a change may not know the head's migrations.
+func createSubscriptions(ctx context.Context, apiURL, eventType string, n int, recv *receiver) error {
 	secret, err := signing.NewSecret()
 	if err != nil {
 		return err
 	}
+	hc := &http.Client{Timeout: time.Minute}
 	work := make(chan int)
 	errs := make(chan error, 8)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for i := range work {
-				now := time.Now().UTC()
-				err := st.CreateSubscription(ctx, store.Subscription{ApplicationID: store.DefaultApplication,
-					ID: ids.NewSubscription(), URL: recv.url(itoa(i)), EventTypes: []string{eventType},
-					Secret: secret, Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
-				})
-				if err != nil {
+				if err := createSubscription(ctx, hc, apiURL, map[string]any{
+					"url": recv.url(itoa(i)), "event_types": []string{eventType}, "secret": secret,
+				}); err != nil {
 					errs <- err
 					return
 				}
@@ -258,6 +252,28 @@ func createSubscriptions(ctx context.Context, dbURL, eventType string, n int, re
 	wg.Wait()
 	close(errs)
 	return errors.Join(sendErr, <-errs)
+}
+
+func createSubscription(ctx context.Context, hc *http.Client, apiURL string, body map[string]any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/v1/subscriptions", bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("create subscription: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusCreated {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("create subscription: %s: %s", resp.Status, msg)
+	}
+	return nil
 }
 
 // producer posts events to the API.
