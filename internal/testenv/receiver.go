@@ -13,6 +13,9 @@ import (
 
 // Request is one webhook a Receiver got.
 type Request struct {
+	// Path is the request's URL path, which tells subscriptions that
+	// share one receiver apart.
+	Path   string
 	Header http.Header
 	Body   []byte
 	At     time.Time
@@ -51,7 +54,7 @@ func (r *Receiver) SetSecret(secret string) {
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
-	rec := Request{Header: req.Header.Clone(), Body: body, At: time.Now()}
+	rec := Request{Path: req.URL.Path, Header: req.Header.Clone(), Body: body, At: time.Now()}
 	if r.secret != "" {
 		wh, err := standardwebhooks.NewWebhook(r.secret)
 		if err == nil {
