@@ -61,7 +61,9 @@ func TestLogQueriesAreIndexScansInPostgres(t *testing.T) {
 		name  string
 		build func() (string, []any, error)
 	}{
-		{"events", func() (string, []any, error) { return eventLogQuery(ListEventsParams{ApplicationID: "app_3", Limit: 50}) }},
+		{"events", func() (string, []any, error) {
+			return eventLogQuery(ListEventsParams{ApplicationID: "app_3", Limit: 50})
+		}},
 		{"events?type=", func() (string, []any, error) {
 			return eventLogQuery(ListEventsParams{ApplicationID: "app_3", Type: "type.13", Limit: 50})
 		}},
