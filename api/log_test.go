@@ -124,3 +124,53 @@ func TestListsRefuseBadParametersByName(t *testing.T) {
 	require.Contains(t, e.fields(), "cursor")
 	requireError(t, ta.do(t, "GET", "/v1/applications/nope/events", nil), http.StatusNotFound, "application_not_found")
 }
+
+func TestDeliverAtIsCheckedScheduledAndCancellable(t *testing.T) {
+	ta := newTestAPI(t, apiOptions{})
+	post := func(body string) response {
+		return ta.do(t, "POST", "/v1/events", body)
+	}
+	for _, at := range []string{
+		ta.now.Add(-time.Second).Format(time.RFC3339),
+		ta.now.Add(30*24*time.Hour + time.Second).Format(time.RFC3339),
+		"tomorrow", "2026-03-01 13:00:00",
+	} {
+		e := requireError(t, post(`{"type":"a.b","data":{},"deliver_at":"`+at+`"}`), http.StatusBadRequest, "validation_failed")
+		require.Equal(t, map[string]string{"deliver_at": e.Error.Details[0].Rule}, e.fields(), "deliver_at %s", at)
+	}
+	ta.requireNothingAccepted(t, "a refused deliver_at stores nothing")
+
+	at := ta.now.Add(time.Hour)
+	body := `{"id":"later","type":"a.b","data":{},"deliver_at":"` + at.Format(time.RFC3339) + `"}`
+	r := post(body)
+	require.Equal(t, http.StatusAccepted, r.Code, "body: %s", r.Body)
+	var acc struct {
+		DeliverAt time.Time `json:"deliver_at"`
+	}
+	r.json(t, &acc)
+	require.True(t, at.Equal(acc.DeliverAt))
+	ta.eventuallyStarted(t, 1)
+	var ev struct {
+		Status    string     `json:"status"`
+		DeliverAt *time.Time `json:"deliver_at"`
+		RunID     string     `json:"run_id"`
+	}
+	require.Eventually(t, func() bool {
+		ta.do(t, "GET", "/v1/events/later", nil).json(t, &ev)
+		return ev.RunID != ""
+	}, 5*time.Second, 10*time.Millisecond)
+	require.Equal(t, "scheduled", ev.Status)
+	require.True(t, at.Equal(*ev.DeliverAt))
+
+	// The same post once the time has passed repeats the first answer.
+	ta.now = ta.now.Add(2 * time.Hour)
+	r = post(body)
+	require.Equal(t, http.StatusAccepted, r.Code, "body: %s", r.Body)
+	require.Equal(t, "true", r.Header.Get("Idempotent-Replayed"))
+	ta.now = ta.now.Add(-2 * time.Hour)
+
+	r = ta.do(t, "POST", "/v1/events/later/cancel", nil)
+	require.Equal(t, http.StatusAccepted, r.Code, "body: %s", r.Body)
+	ta.do(t, "GET", "/v1/events/later", nil).json(t, &ev)
+	require.Equal(t, "cancelled", ev.Status)
+}

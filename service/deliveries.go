@@ -211,6 +211,16 @@ func (s *Service) CancelEvent(ctx context.Context, app, id string) (EventCancel,
 		return EventCancel{}, storeErr(err, "event "+id)
 	}
 	res := EventCancel{ID: ev.ID, WorkflowID: ev.WorkflowID}
+	// A scheduled event has delivered nothing: once its workflow has the
+	// signal (which, unlike the start delay, runs it at once, and it stops
+	// before fanning out), it is recorded cancelled, so that it shows so.
+	scheduled := !ev.Dispatched && ev.DeliverAt.After(s.now())
+	markCancelled := func() error {
+		if !scheduled {
+			return nil
+		}
+		return storeErr(s.Store.MarkEventCancelled(ctx, app, ev.ID), "mark event cancelled")
+	}
 	if ev.RunID == "" {
 		// Accepted, but the dispatcher has not started its workflow: start
 		// it now with the cancel waiting, so that it cancels before it
@@ -225,7 +235,7 @@ func (s *Service) CancelEvent(ctx context.Context, app, id string) (EventCancel,
 				return EventCancel{}, storeErr(err, "store event run")
 			}
 			res.FanOutRunning = true
-			return res, nil
+			return res, markCancelled()
 		case !errors.As(err, &already):
 			return EventCancel{}, temporalErr(err, "start "+ev.WorkflowID+" to cancel it")
 		}
@@ -235,7 +245,7 @@ func (s *Service) CancelEvent(ctx context.Context, app, id string) (EventCancel,
 		switch {
 		case err == nil:
 			res.FanOutRunning = true
-			return res, nil
+			return res, markCancelled()
 		case !errors.As(err, &notFound):
 			return EventCancel{}, temporalErr(err, "signal cancel to "+ev.WorkflowID)
 		}
