@@ -127,8 +127,17 @@ func (q *logQuery) window(w Window, cur string) error {
 	return nil
 }
 
-func (q *logQuery) sql(columns, table string, limit int) (string, []any) {
-	return `SELECT ` + columns + ` FROM ` + table + ` WHERE ` + strings.Join(q.where, " AND ") +
+// sql is the page's query. index, when set, names the index SQLite must
+// read: without statistics (Hookflow runs no ANALYZE on SQLite) its planner
+// takes the index that serves the ORDER BY with the fewest columns, which
+// for a filter on event_id scans every delivery of the application.
+// PostgreSQL's planner has statistics and is left to choose.
+func (q *logQuery) sql(columns, table, index string, limit int) (string, []any) {
+	from := table
+	if index != "" {
+		from += ` INDEXED BY ` + index
+	}
+	return `SELECT ` + columns + ` FROM ` + from + ` WHERE ` + strings.Join(q.where, " AND ") +
 		` ORDER BY created_at DESC, id DESC LIMIT ?`, append(q.args, limit+1)
 }
 
@@ -154,8 +163,9 @@ func page[T any](items []T, limit int, key func(T) (time.Time, string)) Page[T] 
 
 const eventColumns = `application_id, id, type, payload, body_hash, workflow_id, run_id, dispatched, deliver_at, cancelled, created_at`
 
-// eventLogQuery is the query of a page of ListEventLog, limit+1 rows.
-func eventLogQuery(p ListEventsParams) (string, []any, error) {
+// eventLogQuery is the query of a page of ListEventLog, limit+1 rows, for
+// SQLite or PostgreSQL.
+func eventLogQuery(p ListEventsParams, sqlite bool) (string, []any, error) {
 	if err := checkLimit(p.Limit); err != nil {
 		return "", nil, err
 	}
@@ -166,12 +176,19 @@ func eventLogQuery(p ListEventsParams) (string, []any, error) {
 	if err := q.window(p.Window, p.Cursor); err != nil {
 		return "", nil, err
 	}
-	query, args := q.sql(eventColumns, "events", p.Limit)
+	index := ""
+	if sqlite {
+		index = "events_log"
+		if p.Type != "" {
+			index = "events_log_type"
+		}
+	}
+	query, args := q.sql(eventColumns, "events", index, p.Limit)
 	return query, args, nil
 }
 
 // deliveryLogQuery is the query of a page of ListDeliveryLog.
-func deliveryLogQuery(p ListDeliveriesParams) (string, []any, error) {
+func deliveryLogQuery(p ListDeliveriesParams, sqlite bool) (string, []any, error) {
 	if err := checkLimit(p.Limit); err != nil {
 		return "", nil, err
 	}
@@ -182,12 +199,27 @@ func deliveryLogQuery(p ListDeliveriesParams) (string, []any, error) {
 	if err := q.window(p.Window, p.Cursor); err != nil {
 		return "", nil, err
 	}
-	query, args := q.sql(deliveryColumns, "deliveries", p.Limit)
+	index := ""
+	if sqlite {
+		// The most selective filter's index: an event has a delivery per
+		// subscriber, a subscription one per event, a status many.
+		switch {
+		case p.EventID != "":
+			index = "deliveries_event"
+		case p.SubscriptionID != "":
+			index = "deliveries_log_subscription"
+		case p.Status != "":
+			index = "deliveries_log_status"
+		default:
+			index = "deliveries_log"
+		}
+	}
+	query, args := q.sql(deliveryColumns, "deliveries", index, p.Limit)
 	return query, args, nil
 }
 
 func (s *SQL) ListEventLog(ctx context.Context, p ListEventsParams) (Page[Event], error) {
-	query, args, err := eventLogQuery(p)
+	query, args, err := eventLogQuery(p, !s.postgres)
 	if err != nil {
 		return Page[Event]{}, err
 	}
@@ -203,7 +235,7 @@ func (s *SQL) ListEventLog(ctx context.Context, p ListEventsParams) (Page[Event]
 }
 
 func (s *SQL) ListDeliveryLog(ctx context.Context, p ListDeliveriesParams) (Page[Delivery], error) {
-	query, args, err := deliveryLogQuery(p)
+	query, args, err := deliveryLogQuery(p, !s.postgres)
 	if err != nil {
 		return Page[Delivery]{}, err
 	}

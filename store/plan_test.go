@@ -62,32 +62,32 @@ func TestLogQueriesAreIndexScansInPostgres(t *testing.T) {
 		build func() (string, []any, error)
 	}{
 		{"events", func() (string, []any, error) {
-			return eventLogQuery(ListEventsParams{ApplicationID: "app_3", Limit: 50})
+			return eventLogQuery(ListEventsParams{ApplicationID: "app_3", Limit: 50}, false)
 		}},
 		{"events?type=", func() (string, []any, error) {
-			return eventLogQuery(ListEventsParams{ApplicationID: "app_3", Type: "type.13", Limit: 50})
+			return eventLogQuery(ListEventsParams{ApplicationID: "app_3", Type: "type.13", Limit: 50}, false)
 		}},
 		{"events?since=&until=", func() (string, []any, error) {
-			return eventLogQuery(ListEventsParams{ApplicationID: "app_3", Window: window, Limit: 50})
+			return eventLogQuery(ListEventsParams{ApplicationID: "app_3", Window: window, Limit: 50}, false)
 		}},
 		{"events?type=&since=&until=&cursor=", func() (string, []any, error) {
-			return eventLogQuery(ListEventsParams{ApplicationID: "app_3", Type: "type.13", Window: Window{Since: mid.Add(-720 * time.Hour)}, Cursor: cur, Limit: 50})
+			return eventLogQuery(ListEventsParams{ApplicationID: "app_3", Type: "type.13", Window: Window{Since: mid.Add(-720 * time.Hour)}, Cursor: cur, Limit: 50}, false)
 		}},
 		{"deliveries", func() (string, []any, error) {
-			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "app_3", Limit: 50})
+			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "app_3", Limit: 50}, false)
 		}},
 		{"deliveries?subscription_id=", func() (string, []any, error) {
-			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "app_3", SubscriptionID: "sub_23", Limit: 50})
+			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "app_3", SubscriptionID: "sub_23", Limit: 50}, false)
 		}},
 		{"deliveries?status=", func() (string, []any, error) {
-			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "app_3", Status: "failed", Limit: 50})
+			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "app_3", Status: "failed", Limit: 50}, false)
 		}},
 		{"deliveries?event_id=", func() (string, []any, error) {
-			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "app_3", EventID: fmt.Sprintf("evt_%d", rows/10), Limit: 50})
+			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "app_3", EventID: fmt.Sprintf("evt_%d", rows/10), Limit: 50}, false)
 		}},
 		{"deliveries?subscription_id=&status=&since=&until=&cursor=", func() (string, []any, error) {
 			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "app_3", SubscriptionID: "sub_23", Status: "failed",
-				Window: Window{Since: mid.Add(-720 * time.Hour), Until: mid}, Cursor: cur, Limit: 50})
+				Window: Window{Since: mid.Add(-720 * time.Hour), Until: mid}, Cursor: cur, Limit: 50}, false)
 		}},
 		{"retention batch", func() (string, []any, error) {
 			c := base + int64(rows/10)*1_000_000
@@ -109,5 +109,64 @@ func TestLogQueriesAreIndexScansInPostgres(t *testing.T) {
 		fmt.Print(report.String())
 	} else {
 		t.Log("\n" + report.String())
+	}
+}
+
+// In SQLite each list reads the index of its most selective filter (named
+// with INDEXED BY, since Hookflow gathers no statistics there): a SEARCH
+// of that index, never a SCAN of the table, and sorted by the index but for
+// a list by event, which sorts one event's deliveries.
+func TestLogQueriesSearchTheirIndexInSQLite(t *testing.T) {
+	s, err := Open(t.Context(), secretsDatabases(t)["sqlite"])
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	now := time.Now()
+	cur := encodeCursor(now, "evt_x")
+	w := Window{Since: now.Add(-time.Hour), Until: now}
+	cases := []struct {
+		name, index string
+		sorts       bool
+		build       func() (string, []any, error)
+	}{
+		{"events", "events_log", false, func() (string, []any, error) {
+			return eventLogQuery(ListEventsParams{ApplicationID: "a", Window: w, Cursor: cur, Limit: 50}, true)
+		}},
+		{"events?type=", "events_log_type", false, func() (string, []any, error) {
+			return eventLogQuery(ListEventsParams{ApplicationID: "a", Type: "t", Window: w, Cursor: cur, Limit: 50}, true)
+		}},
+		{"deliveries", "deliveries_log", false, func() (string, []any, error) {
+			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "a", Cursor: cur, Limit: 50}, true)
+		}},
+		{"deliveries?subscription_id=&status=", "deliveries_log_subscription", false, func() (string, []any, error) {
+			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "a", SubscriptionID: "s", Status: "failed", Window: w, Cursor: cur, Limit: 50}, true)
+		}},
+		{"deliveries?status=", "deliveries_log_status", false, func() (string, []any, error) {
+			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "a", Status: "failed", Limit: 50}, true)
+		}},
+		{"deliveries?event_id=", "deliveries_event", true, func() (string, []any, error) {
+			return deliveryLogQuery(ListDeliveriesParams{ApplicationID: "a", EventID: "e", SubscriptionID: "s", Limit: 50}, true)
+		}},
+		{"retention batch", "events_age", false, func() (string, []any, error) { return purgeCandidates, []any{1, 1, 500}, nil }},
+	}
+	for _, c := range cases {
+		query, args, err := c.build()
+		require.NoError(t, err)
+		rows, err := s.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+		require.NoError(t, err)
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+			plan = append(plan, detail)
+		}
+		require.NoError(t, rows.Err())
+		require.NoError(t, rows.Close())
+		text := strings.Join(plan, "\n")
+		require.Contains(t, text, "USING INDEX "+c.index, c.name)
+		require.NotRegexp(t, `(?m)^SCAN `, text, c.name)
+		if !c.sorts {
+			require.NotContains(t, text, "TEMP B-TREE", c.name)
+		}
 	}
 }
