@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/hookflow/hookflow/app"
 	"github.com/hookflow/hookflow/client"
@@ -202,13 +204,12 @@ func TestRetentionPurgesOldFinishedRowsAndKeepsOpenOnes(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, desc.Info.RecentActions, "the schedule ran purges")
 	// Starting again with another interval updates the schedule in place.
-	h2 := testenv.StartHookflow(t, tp, app.ModeWorker, func(c *config.Config) {
+	testenv.StartHookflow(t, tp, app.ModeWorker, func(c *config.Config) {
 		c.TaskQueue = h.Config.TaskQueue
 		c.DatabaseURL = h.Config.DatabaseURL
 		c.Retention = 3 * time.Second
 		c.RetentionInterval = time.Minute
 	})
-	_ = h2
 	require.Eventually(t, func() bool {
 		d, err := sched.Describe(t.Context())
 		return err == nil && len(d.Schedule.Spec.Intervals) == 1 && d.Schedule.Spec.Intervals[0].Every == time.Minute
@@ -219,5 +220,15 @@ func TestRetentionPurgesOldFinishedRowsAndKeepsOpenOnes(t *testing.T) {
 		dir := filepath.Join("..", "workflows", "testdata", "histories")
 		require.NoError(t, testenv.SaveHistory(context.Background(), tp.Client, last.WorkflowID, last.FirstExecutionRunID, filepath.Join(dir, "retention-purge.json")))
 	}
-	require.NoError(t, sched.Delete(context.Background()))
+	// And HOOKFLOW_RETENTION=0 removes it.
+	testenv.StartHookflow(t, tp, app.ModeWorker, func(c *config.Config) {
+		c.TaskQueue = h.Config.TaskQueue
+		c.DatabaseURL = h.Config.DatabaseURL
+		c.Retention = 0
+	})
+	require.Eventually(t, func() bool {
+		_, err := sched.Describe(t.Context())
+		var notFound *serviceerror.NotFound
+		return errors.As(err, &notFound)
+	}, 10*time.Second, 100*time.Millisecond, "the schedule is deleted")
 }
