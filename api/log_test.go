@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +103,7 @@ func TestListsRefuseBadParametersByName(t *testing.T) {
 		{"limit=251", []string{"limit"}},
 		{"limit=ten", []string{"limit"}},
 		{"cursor=not-a-cursor", []string{"cursor"}},
+		{"cursor=" + strings.Repeat("a", 600), []string{"cursor"}},
 		{"since=yesterday", []string{"since"}},
 		{"until=2026-13-01T00:00:00Z", []string{"until"}},
 		{"since=2026-03-02T00:00:00Z&until=2026-03-01T00:00:00Z", []string{"until"}},
