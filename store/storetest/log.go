@@ -121,7 +121,8 @@ func exerciseLog(t *testing.T, newStore func(t *testing.T) store.Store) {
 			want = append([]string{e.ID}, want...)
 		}
 		// Writers insert newer events and deliveries while the reader pages.
-		stop := make(chan struct{})
+		stop, writing := make(chan struct{}), make(chan struct{})
+		var once sync.Once
 		var wg sync.WaitGroup
 		errs := make(chan error, 2)
 		for w := range 2 {
@@ -144,11 +145,13 @@ func exerciseLog(t *testing.T, newStore func(t *testing.T) store.Store) {
 						errs <- err
 						return
 					}
+					once.Do(func() { close(writing) })
 				}
 			})
 		}
 		// The first page is taken once the writers run; the old items follow
 		// whatever is inserted meanwhile.
+		<-writing
 		var gotEvents, gotDeliveries []string
 		for cursor, first := "", true; first || cursor != ""; first = false {
 			p, err := s.ListEventLog(t.Context(), store.ListEventsParams{ApplicationID: store.DefaultApplication, Cursor: cursor, Limit: 7})
@@ -183,6 +186,9 @@ func exerciseLog(t *testing.T, newStore func(t *testing.T) store.Store) {
 			}
 		}
 		require.Equal(t, want, old, "every event that existed is listed once, in order")
+		first, err := s.ListEventLog(t.Context(), store.ListEventsParams{ApplicationID: store.DefaultApplication, Limit: 1})
+		require.NoError(t, err)
+		require.Contains(t, first.Items[0].ID, "evt_new_", "the writers did insert while the pages were read")
 		require.Len(t, gotDeliveries, before)
 		require.Equal(t, "dlv_old_059", gotDeliveries[0])
 		require.Equal(t, "dlv_old_000", gotDeliveries[before-1])
