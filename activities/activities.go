@@ -66,6 +66,7 @@ func Register(r worker.ActivityRegistry, a *Activities) {
 	r.RegisterActivityWithOptions(a.CancelDeliveries, activity.RegisterOptions{Name: CancelDeliveriesName})
 	r.RegisterActivityWithOptions(a.Pause, activity.RegisterOptions{Name: PauseName})
 	r.RegisterActivityWithOptions(a.CancelApplicationDeliveries, activity.RegisterOptions{Name: CancelApplicationDeliveriesName})
+	r.RegisterActivityWithOptions(a.PurgeFinished, activity.RegisterOptions{Name: PurgeFinishedName})
 }
 
 // Pause waits for d. Run as a local activity it holds the workflow task

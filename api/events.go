@@ -15,6 +15,8 @@ type postEventRequest struct {
 	ID   string          `json:"id" validate:"omitempty,event_id"`
 	Type string          `json:"type" validate:"required,max=256,event_type"`
 	Data json.RawMessage `json:"data" validate:"required"`
+	// DeliverAt is read as text, so that a bad time is a 400 naming it.
+	DeliverAt string `json:"deliver_at"`
 }
 
 type deliverySummary struct {
@@ -32,6 +34,7 @@ type eventResponse struct {
 	CreatedAt  time.Time         `json:"created_at"`
 	WorkflowID string            `json:"workflow_id"`
 	RunID      string            `json:"run_id"`
+	DeliverAt  *time.Time        `json:"deliver_at"`
 	Deliveries []deliverySummary `json:"deliveries"`
 }
 
@@ -60,7 +63,17 @@ func (h *handlers) postEvent(c *gin.Context) {
 		}
 		id = key
 	}
-	acc, err := h.svc.Publish(c.Request.Context(), appOf(c), service.NewEvent{ID: id, Type: req.Type, Data: req.Data})
+	var deliverAt time.Time
+	if req.DeliverAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, req.DeliverAt)
+		if err != nil {
+			writeError(c, newError(http.StatusBadRequest, CodeValidationFailed, "the request has invalid fields",
+				FieldError{Field: "deliver_at", Rule: "rfc3339", Message: "must be an RFC 3339 time, like 2026-03-01T14:00:00Z"}))
+			return
+		}
+		deliverAt = t.UTC().Truncate(time.Microsecond) // what the store keeps
+	}
+	acc, err := h.svc.Publish(c.Request.Context(), appOf(c), service.NewEvent{ID: id, Type: req.Type, Data: req.Data, DeliverAt: deliverAt})
 	if err != nil {
 		writeError(c, err)
 		return
@@ -82,6 +95,9 @@ func (h *handlers) getEvent(c *gin.Context) {
 	resp := eventResponse{
 		ID: view.Event.ID, Type: view.Event.Type, Status: view.Status, CreatedAt: view.Event.CreatedAt,
 		WorkflowID: view.Event.WorkflowID, RunID: view.Event.RunID, Deliveries: make([]deliverySummary, 0, len(view.Deliveries)),
+	}
+	if !view.Event.DeliverAt.IsZero() {
+		resp.DeliverAt = &view.Event.DeliverAt
 	}
 	for _, d := range view.Deliveries {
 		resp.Deliveries = append(resp.Deliveries, deliverySummary{

@@ -92,6 +92,10 @@ func newTestAPI(t testing.TB, o apiOptions) *testAPI {
 	closed := &mocks.WorkflowRun{}
 	closed.On("Get", mock.Anything, mock.Anything).Return(nil)
 	tc.On("GetWorkflow", mock.Anything, mock.Anything, mock.Anything).Return(closed).Maybe()
+	// A signal reaches the open event workflow; a scheduled one is
+	// terminated.
+	tc.On("SignalWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
+	tc.On("TerminateWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
 	tc.On("CheckHealth", mock.Anything, mock.Anything).Return(
 		func(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
 			if ta.down.Load() {

@@ -271,6 +271,12 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		a.log.Info("worker started", "task_queue", a.cfg.TaskQueue)
 		g.Go(func() error {
+			worker.KeepRetentionSchedule(ctx, a.temporal, worker.RetentionSchedule{
+				TaskQueue: a.cfg.TaskQueue, Retention: a.cfg.Retention, Interval: a.cfg.RetentionInterval,
+			}, a.log)
+			return nil
+		})
+		g.Go(func() error {
 			<-ctx.Done()
 			w.Stop()
 			return nil

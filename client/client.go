@@ -219,6 +219,9 @@ func apiError(status int, raw []byte) *Error {
 type Page[T any] struct {
 	Data       []T    `json:"data"`
 	NextCursor string `json:"next_cursor"`
+	// HasMore says whether another page follows; only the message log's
+	// lists (events, deliveries) give it.
+	HasMore bool `json:"has_more"`
 }
 
 // ListParams are the paging parameters every list takes.

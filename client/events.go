@@ -13,6 +13,9 @@ type NewEvent struct {
 	ID   string          `json:"id,omitempty"`
 	Type string          `json:"type"`
 	Data json.RawMessage `json:"data"`
+	// DeliverAt, when set, holds every delivery back until then (at most
+	// 30 days ahead).
+	DeliverAt *time.Time `json:"deliver_at,omitempty"`
 	// IdempotencyKey, when set, is sent as the Idempotency-Key header (and
 	// becomes the event's id).
 	IdempotencyKey string `json:"-"`
@@ -36,6 +39,7 @@ type Event struct {
 	CreatedAt  time.Time         `json:"created_at"`
 	WorkflowID string            `json:"workflow_id"`
 	RunID      string            `json:"run_id,omitempty"`
+	DeliverAt  *time.Time        `json:"deliver_at,omitempty"`
 	Deliveries []DeliverySummary `json:"deliveries"`
 }
 

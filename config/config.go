@@ -23,6 +23,8 @@
 //	HOOKFLOW_RETRY_MAX_DURATION      how long a round of attempts may last [72h]
 //	HOOKFLOW_ATTEMPT_TIMEOUT         per-attempt HTTP timeout [15s]
 //	HOOKFLOW_FAILED_RETENTION        how long a failed delivery stays open for a retry signal [168h]
+//	HOOKFLOW_RETENTION               finished events, deliveries and attempts older than this are purged, 0 = keep everything [720h]
+//	HOOKFLOW_RETENTION_INTERVAL      how often the hookflow-retention schedule starts a purge [1h]
 //	HOOKFLOW_MAX_BODY_BYTES          largest accepted request body [262144]
 //	HOOKFLOW_MAX_PENDING_EVENTS      accepted events waiting for their workflow to start past which a post is 503 with Retry-After, 0 = no bound [100000]
 //	HOOKFLOW_SECRET_ROTATION_GRACE   how long a rotated-out secret keeps signing beside the new one [24h]
@@ -60,6 +62,11 @@ type Config struct {
 	AttemptTimeout      time.Duration `env:"HOOKFLOW_ATTEMPT_TIMEOUT" envDefault:"15s"`
 	FailedRetention     time.Duration `env:"HOOKFLOW_FAILED_RETENTION" envDefault:"168h"`
 	MaxBodyBytes        int64         `env:"HOOKFLOW_MAX_BODY_BYTES" envDefault:"262144"`
+	// Retention is how long finished events, deliveries and attempts are
+	// kept; the hookflow-retention schedule purges older ones every
+	// RetentionInterval. Zero keeps everything (and removes the schedule).
+	Retention         time.Duration `env:"HOOKFLOW_RETENTION" envDefault:"720h"`
+	RetentionInterval time.Duration `env:"HOOKFLOW_RETENTION_INTERVAL" envDefault:"1h"`
 	// MaxPendingEvents bounds the outbox: while this many accepted events
 	// wait for their workflow to start (Temporal down for long, say), a
 	// new event is refused with 503 and Retry-After, so that the backlog
@@ -151,6 +158,12 @@ func (c Config) Validate() error {
 	}
 	if c.FailedRetention < 0 {
 		errs = append(errs, errors.New("HOOKFLOW_FAILED_RETENTION must not be negative"))
+	}
+	if c.Retention < 0 {
+		errs = append(errs, errors.New("HOOKFLOW_RETENTION must not be negative (0 keeps everything)"))
+	}
+	if c.RetentionInterval < time.Second {
+		errs = append(errs, errors.New("HOOKFLOW_RETENTION_INTERVAL must be at least 1s"))
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("HOOKFLOW_MAX_BODY_BYTES must be positive"))

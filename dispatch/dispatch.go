@@ -318,11 +318,16 @@ func (d *Dispatcher) dispatch(ctx, rctx context.Context, ev store.Event) (string
 	}
 	sctx, cancel := context.WithTimeout(rctx, d.opts.StartTimeout)
 	defer cancel()
-	runID, err := Start(sctx, d.opts.Temporal, d.opts.TaskQueue, ev)
+	runID, err := StartAt(sctx, d.opts.Temporal, d.opts.TaskQueue, ev, d.opts.Now())
 	if err != nil {
 		return "", err
 	}
-	d.watch(ctx, ev.WorkflowID, runID)
+	// A scheduled event's workflow waits for deliver_at before its first
+	// task: holding a place in the window for it would only stall the
+	// events behind it.
+	if !ev.DeliverAt.After(d.opts.Now()) {
+		d.watch(ctx, ev.WorkflowID, runID)
+	}
 	d.log.Debug("event workflow started", "application", ev.ApplicationID, "event", ev.ID, "workflow_id", ev.WorkflowID, "run_id", runID,
 		"waited_ms", d.opts.Now().Sub(ev.CreatedAt).Milliseconds())
 	return runID, nil
@@ -370,10 +375,34 @@ func Input(ev store.Event) workflows.EventInput {
 	return workflows.EventInput{ApplicationID: ev.ApplicationID, EventID: ev.ID, EventType: ev.Type}
 }
 
+// StartDelay is how long the workflow of ev, started at now, waits before
+// its first task: until the event's deliver_at, read from the store, so
+// that a dispatcher that restarts (or another that takes over) does not
+// shift it; zero when it is due.
+func StartDelay(ev store.Event, now time.Time) time.Duration {
+	return max(0, ev.DeliverAt.Sub(now))
+}
+
 // Start starts the workflow of ev, or finds it started (or finished), and
 // returns its run id.
 func Start(ctx context.Context, c client.Client, taskQueue string, ev store.Event) (string, error) {
-	run, err := c.ExecuteWorkflow(ctx, StartOptions(taskQueue, ev), workflows.EventWorkflowName, Input(ev))
+	return StartAt(ctx, c, taskQueue, ev, time.Now())
+}
+
+// StartAt is Start at now: an event with a deliver_at ahead of now starts
+// with Temporal's start delay, so its workflow exists (and can be
+// cancelled, or found by id) at once, but runs nothing before then. The
+// workflow's input is the same as without a delay, so histories recorded
+// before deliver_at existed replay unchanged.
+func StartAt(ctx context.Context, c client.Client, taskQueue string, ev store.Event, now time.Time) (string, error) {
+	opts := StartOptions(taskQueue, ev)
+	if delay := StartDelay(ev, now); delay > 0 {
+		opts.StartDelay = delay
+		// Eager start hands the first task to this worker at once, which
+		// is what a delay forbids.
+		opts.EnableEagerStart = false
+	}
+	run, err := c.ExecuteWorkflow(ctx, opts, workflows.EventWorkflowName, Input(ev))
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:

@@ -26,13 +26,14 @@ type fakeTemporal struct {
 	down     atomic.Bool
 	mu       sync.Mutex
 	starts   map[string]int // workflow id → starts that reached the server
+	options  map[string]client.StartWorkflowOptions
 	open     int
 	maxOpen  int
 	closeAll chan struct{}
 }
 
 func newFakeTemporal(t *testing.T, existing map[string]string) *fakeTemporal {
-	f := &fakeTemporal{Client: &mocks.Client{}, starts: map[string]int{}, closeAll: make(chan struct{})}
+	f := &fakeTemporal{Client: &mocks.Client{}, starts: map[string]int{}, options: map[string]client.StartWorkflowOptions{}, closeAll: make(chan struct{})}
 	f.On("ExecuteWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, opts client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
 			if f.down.Load() {
@@ -41,6 +42,7 @@ func newFakeTemporal(t *testing.T, existing map[string]string) *fakeTemporal {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.starts[opts.ID]++
+			f.options[opts.ID] = opts
 			if runID, ok := existing[opts.ID]; ok {
 				return nil, serviceerror.NewWorkflowExecutionAlreadyStarted("already started", "", runID)
 			}
@@ -183,4 +185,37 @@ func TestNilDispatcherDispatchesNothing(t *testing.T) {
 	var d *dispatch.Dispatcher
 	d.Accepted()
 	require.Equal(t, dispatch.Status{}, d.Status())
+}
+
+// A scheduled event's workflow starts at once with the rest of the wait
+// until the stored deliver_at as its start delay (and no eager start), and
+// holds no place in the window: scheduled events never stall the ones due.
+func TestScheduledEventsStartDelayedOutsideTheWindow(t *testing.T) {
+	st := newStore(t, 0)
+	tc := newFakeTemporal(t, nil) // workflows stay open
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i := range 4 {
+		id := fmt.Sprintf("evt_later_%d", i)
+		_, _, err := st.CreateEvent(t.Context(), store.Event{ApplicationID: store.DefaultApplication, ID: id, Type: "a.b", Payload: []byte(`{}`), BodyHash: "h",
+			WorkflowID: "event:" + id, DeliverAt: now.Add(time.Duration(i+1) * time.Hour), CreatedAt: now.Add(-time.Minute)})
+		require.NoError(t, err)
+	}
+	_, _, err := st.CreateEvent(t.Context(), store.Event{ApplicationID: store.DefaultApplication, ID: "evt_due", Type: "a.b", Payload: []byte(`{}`), BodyHash: "h",
+		WorkflowID: "event:evt_due", DeliverAt: now.Add(-time.Second), CreatedAt: now})
+	require.NoError(t, err)
+	d := dispatch.New(dispatch.Options{Store: st, Temporal: tc, TaskQueue: "q", Window: 2, Batch: 1, Sweep: 20 * time.Millisecond,
+		Now: func() time.Time { return now }})
+	run(t, d)
+	require.Eventually(t, func() bool { return pending(t, st) == 0 }, 5*time.Second, 5*time.Millisecond,
+		"four scheduled events and one due, through a window of two")
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	for i := range 4 {
+		opts := tc.options[fmt.Sprintf("event:evt_later_%d", i)]
+		require.Equal(t, time.Duration(i+1)*time.Hour, opts.StartDelay)
+		require.False(t, opts.EnableEagerStart)
+	}
+	due := tc.options["event:evt_due"]
+	require.Zero(t, due.StartDelay, "a deliver_at already passed starts at once")
+	require.True(t, due.EnableEagerStart)
 }

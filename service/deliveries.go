@@ -211,6 +211,15 @@ func (s *Service) CancelEvent(ctx context.Context, app, id string) (EventCancel,
 		return EventCancel{}, storeErr(err, "event "+id)
 	}
 	res := EventCancel{ID: ev.ID, WorkflowID: ev.WorkflowID}
+	// A scheduled event has delivered nothing: once its workflow is
+	// stopped it is recorded cancelled, so that it shows so.
+	scheduled := !ev.Dispatched && ev.DeliverAt.After(s.now())
+	markCancelled := func() error {
+		if !scheduled {
+			return nil
+		}
+		return storeErr(s.Store.MarkEventCancelled(ctx, app, ev.ID), "mark event cancelled")
+	}
 	if ev.RunID == "" {
 		// Accepted, but the dispatcher has not started its workflow: start
 		// it now with the cancel waiting, so that it cancels before it
@@ -225,9 +234,24 @@ func (s *Service) CancelEvent(ctx context.Context, app, id string) (EventCancel,
 				return EventCancel{}, storeErr(err, "store event run")
 			}
 			res.FanOutRunning = true
-			return res, nil
+			return res, markCancelled()
 		case !errors.As(err, &already):
 			return EventCancel{}, temporalErr(err, "start "+ev.WorkflowID+" to cancel it")
+		}
+	} else if scheduled {
+		// Its workflow waits for its start delay, and a signal does not cut
+		// that short: the dev server (Temporal CLI 1.5.1) keeps a signalled
+		// delayed workflow waiting, with no workflow task, until the delay
+		// ends. It has done nothing yet, so it is terminated; should
+		// deliver_at have passed meanwhile, the deliveries it started are
+		// cancelled below like those of any closed fan-out.
+		err = s.Temporal.TerminateWorkflow(ctx, ev.WorkflowID, ev.RunID, "event cancelled before its deliver_at")
+		var notFound *serviceerror.NotFound
+		if err != nil && !errors.As(err, &notFound) {
+			return EventCancel{}, temporalErr(err, "terminate the scheduled "+ev.WorkflowID)
+		}
+		if err := markCancelled(); err != nil {
+			return EventCancel{}, err
 		}
 	} else {
 		err = s.Temporal.SignalWorkflow(ctx, ev.WorkflowID, "", workflows.SignalCancel, nil)
@@ -235,7 +259,7 @@ func (s *Service) CancelEvent(ctx context.Context, app, id string) (EventCancel,
 		switch {
 		case err == nil:
 			res.FanOutRunning = true
-			return res, nil
+			return res, markCancelled()
 		case !errors.As(err, &notFound):
 			return EventCancel{}, temporalErr(err, "signal cancel to "+ev.WorkflowID)
 		}

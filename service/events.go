@@ -16,6 +16,8 @@ import (
 
 // Event statuses, derived from the fan-out and its deliveries.
 const (
+	EventScheduled  = "scheduled"  // waiting for deliver_at; nothing is delivered before
+	EventCancelled  = "cancelled"  // cancelled before its fan-out ran
 	EventPending    = "pending"    // the workflow or its fan-out has not started every delivery yet
 	EventDelivering = "delivering" // some delivery has not ended
 	EventCompleted  = "completed"  // every delivery ended
@@ -27,7 +29,14 @@ type NewEvent struct {
 	ID   string
 	Type string
 	Data json.RawMessage
+	// DeliverAt, when set, holds every delivery back until then; it must
+	// lie ahead, by at most MaxDeliverAhead.
+	DeliverAt time.Time
 }
+
+// MaxDeliverAhead bounds deliver_at: a month is as far ahead as any
+// producer schedules a webhook, and bounds what waits in Temporal.
+const MaxDeliverAhead = 30 * 24 * time.Hour
 
 // Accepted is the answer to a posted event. It has no run id: the
 // event's workflow starts after the answer (GET shows the run then).
@@ -36,6 +45,8 @@ type Accepted struct {
 	Type       string `json:"type"`
 	WorkflowID string `json:"workflow_id"`
 	Status     string `json:"status"`
+	// DeliverAt is the time before which nothing is delivered, when set.
+	DeliverAt *time.Time `json:"deliver_at,omitempty"`
 	// Replayed is true when an earlier post of the same event was
 	// answered, and this answer repeats it.
 	Replayed bool `json:"-"`
@@ -78,7 +89,7 @@ func (s *Service) Publish(ctx context.Context, app string, in NewEvent) (Accepte
 	if !clientID {
 		in.ID = ids.NewEvent()
 	}
-	hash := bodyHash(in.Type, in.Data)
+	hash := bodyHash(in.Type, in.Data, in.DeliverAt)
 	// An event accepted before its type's schema changed, or before the
 	// backlog filled, is still accepted: its repeat gets the first answer.
 	replay := func() (Accepted, bool) {
@@ -88,6 +99,15 @@ func (s *Service) Publish(ctx context.Context, app string, in NewEvent) (Accepte
 			return acc, true
 		}
 		return Accepted{}, false
+	}
+	now := s.now()
+	if err := checkDeliverAt(in.DeliverAt, now); err != nil {
+		// A repeat of a scheduled event after its time gets the first
+		// answer, not a 400.
+		if acc, ok := replay(); ok {
+			return acc, nil
+		}
+		return Accepted{}, err
 	}
 	if err := s.checkEvent(ctx, in.Type, in.Data); err != nil {
 		if acc, ok := replay(); ok {
@@ -105,14 +125,13 @@ func (s *Service) Publish(ctx context.Context, app string, in NewEvent) (Accepte
 			RetryAfter: backlogRetryAfter,
 		}
 	}
-	now := s.now()
 	payload, err := json.Marshal(envelope{ID: in.ID, Type: in.Type, Timestamp: now.Format(time.RFC3339), Data: in.Data})
 	if err != nil {
 		return Accepted{}, fmt.Errorf("%w: data: %w", ErrInvalid, err)
 	}
 	ev, created, err := s.Store.CreateEvent(ctx, store.Event{
 		ApplicationID: app, ID: in.ID, Type: in.Type, Payload: payload, BodyHash: hash,
-		WorkflowID: ids.EventWorkflow(app, in.ID), CreatedAt: now,
+		WorkflowID: ids.EventWorkflow(app, in.ID), DeliverAt: in.DeliverAt, CreatedAt: now,
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return Accepted{}, fmt.Errorf("event %s was already posted with another body: %w", in.ID, ErrConflict)
@@ -134,16 +153,42 @@ func (s *Service) Publish(ctx context.Context, app string, in NewEvent) (Accepte
 }
 
 func accepted(ev store.Event) Accepted {
-	return Accepted{ID: ev.ID, Type: ev.Type, WorkflowID: ev.WorkflowID, Status: "accepted"}
+	acc := Accepted{ID: ev.ID, Type: ev.Type, WorkflowID: ev.WorkflowID, Status: "accepted"}
+	if !ev.DeliverAt.IsZero() {
+		acc.DeliverAt = &ev.DeliverAt
+	}
+	return acc
+}
+
+// checkDeliverAt refuses a deliver_at in the past or more than
+// MaxDeliverAhead ahead of now.
+func checkDeliverAt(at, now time.Time) error {
+	switch {
+	case at.IsZero():
+		return nil
+	case at.Before(now):
+		return invalid("the request has invalid fields", FieldProblem{Field: "deliver_at", Rule: "future",
+			Message: "must not be in the past (leave it out to deliver at once)"})
+	case at.Sub(now) > MaxDeliverAhead:
+		return invalid("the request has invalid fields", FieldProblem{Field: "deliver_at", Rule: "max",
+			Message: "must be at most 30 days ahead"})
+	}
+	return nil
 }
 
 // bodyHash identifies what was posted, so a repeat can be told from a
 // different event under the same id. json.Compact makes it blind to layout.
-func bodyHash(eventType string, data json.RawMessage) string {
+// deliver_at is part of what was posted; an event without one hashes as it
+// did before deliver_at existed, so its repeats still match.
+func bodyHash(eventType string, data json.RawMessage, deliverAt time.Time) string {
 	h := sha256.New()
 	h.Write([]byte(eventType))
 	h.Write([]byte{0})
 	h.Write(compact(data))
+	if !deliverAt.IsZero() {
+		h.Write([]byte{0})
+		h.Write([]byte(deliverAt.UTC().Format(time.RFC3339Nano)))
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -166,9 +211,14 @@ func (s *Service) GetEvent(ctx context.Context, app, id string) (EventView, erro
 		return EventView{}, storeErr(err, "list deliveries")
 	}
 	view := EventView{Event: ev, Deliveries: ds, Status: EventCompleted}
-	if !ev.Dispatched {
+	switch {
+	case ev.Cancelled:
+		view.Status = EventCancelled
+	case !ev.Dispatched && ev.DeliverAt.After(s.now()):
+		view.Status = EventScheduled
+	case !ev.Dispatched:
 		view.Status = EventPending
-	} else {
+	default:
 		for _, d := range ds {
 			if !Terminal(d.Status) {
 				view.Status = EventDelivering

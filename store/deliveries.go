@@ -8,7 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-const deliveryColumns = `id, application_id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, updated_at`
+const deliveryColumns = `id, application_id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, created_at, updated_at`
 
 // deliveryRow is a row of deliveries as stored.
 type deliveryRow struct {
@@ -21,6 +21,7 @@ type deliveryRow struct {
 	Attempts       int    `db:"attempts"`
 	NextAttemptAt  int64  `db:"next_attempt_at"`
 	WorkflowID     string `db:"workflow_id"`
+	CreatedAt      int64  `db:"created_at"`
 	UpdatedAt      int64  `db:"updated_at"`
 }
 
@@ -41,8 +42,8 @@ func (s *SQL) AddDeliveries(ctx context.Context, ds []Delivery) error {
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, tx.Rebind(`INSERT INTO deliveries
-			(id, application_id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, updated_at)
-			VALUES (?,?,?,?,?,?,0,0,?,?) ON CONFLICT (id) DO NOTHING`))
+			(id, application_id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, created_at, updated_at)
+			VALUES (?,?,?,?,?,?,0,0,?,?,?) ON CONFLICT (id) DO NOTHING`))
 		if err != nil {
 			return fmt.Errorf("store: prepare delivery insert: %w", err)
 		}
@@ -52,7 +53,11 @@ func (s *SQL) AddDeliveries(ctx context.Context, ds []Delivery) error {
 			if status == "" {
 				status = DeliveryPending
 			}
-			if _, err := stmt.ExecContext(ctx, d.ID, d.ApplicationID, d.EventID, d.SubscriptionID, d.URL, status, d.WorkflowID, micros(d.UpdatedAt)); err != nil {
+			created := d.CreatedAt
+			if created.IsZero() {
+				created = d.UpdatedAt
+			}
+			if _, err := stmt.ExecContext(ctx, d.ID, d.ApplicationID, d.EventID, d.SubscriptionID, d.URL, status, d.WorkflowID, micros(created), micros(d.UpdatedAt)); err != nil {
 				return fmt.Errorf("store: insert delivery: %w", err)
 			}
 		}
@@ -151,6 +156,7 @@ func (s *SQL) queryDeliveries(ctx context.Context, query string, args ...any) ([
 			Attempts:       r.Attempts,
 			NextAttemptAt:  fromMicros(r.NextAttemptAt),
 			WorkflowID:     r.WorkflowID,
+			CreatedAt:      fromMicros(r.CreatedAt),
 			UpdatedAt:      fromMicros(r.UpdatedAt),
 		})
 	}

@@ -19,15 +19,34 @@ type eventRow struct {
 	WorkflowID    string `db:"workflow_id"`
 	RunID         string `db:"run_id"`
 	Dispatched    int    `db:"dispatched"`
+	DeliverAt     int64  `db:"deliver_at"`
+	Cancelled     int    `db:"cancelled"`
 	CreatedAt     int64  `db:"created_at"`
+}
+
+func (r eventRow) event() Event {
+	return Event{
+		ApplicationID: r.ApplicationID,
+		ID:            r.ID,
+		Type:          r.Type,
+		Payload:       r.Payload,
+		BodyHash:      r.BodyHash,
+		WorkflowID:    r.WorkflowID,
+		RunID:         r.RunID,
+		Dispatched:    r.Dispatched == 1,
+		DeliverAt:     fromMicros(r.DeliverAt),
+		Cancelled:     r.Cancelled == 1,
+		CreatedAt:     fromMicros(r.CreatedAt),
+	}
 }
 
 func (s *SQL) CreateEvent(ctx context.Context, e Event) (Event, bool, error) {
 	// What is returned is what is stored: microseconds in UTC, not dispatched.
-	e.CreatedAt, e.Dispatched = fromMicros(micros(e.CreatedAt)), false
-	res, err := exec(ctx, s.db, `INSERT INTO events (application_id, id, type, payload, body_hash, workflow_id, run_id, dispatched, created_at)
-		VALUES (?,?,?,?,?,?,?,0,?) ON CONFLICT (application_id, id) DO NOTHING`,
-		e.ApplicationID, e.ID, e.Type, e.Payload, e.BodyHash, e.WorkflowID, e.RunID, micros(e.CreatedAt))
+	e.CreatedAt, e.Dispatched, e.Cancelled = fromMicros(micros(e.CreatedAt)), false, false
+	e.DeliverAt = fromMicros(micros(e.DeliverAt))
+	res, err := exec(ctx, s.db, `INSERT INTO events (application_id, id, type, payload, body_hash, workflow_id, run_id, dispatched, deliver_at, created_at)
+		VALUES (?,?,?,?,?,?,?,0,?,?) ON CONFLICT (application_id, id) DO NOTHING`,
+		e.ApplicationID, e.ID, e.Type, e.Payload, e.BodyHash, e.WorkflowID, e.RunID, micros(e.DeliverAt), micros(e.CreatedAt))
 	if err != nil {
 		return Event{}, false, fmt.Errorf("store: insert event: %w", err)
 	}
@@ -46,25 +65,14 @@ func (s *SQL) CreateEvent(ctx context.Context, e Event) (Event, bool, error) {
 
 func (s *SQL) GetEvent(ctx context.Context, app, id string) (Event, error) {
 	var r eventRow
-	err := getRow(ctx, s.db, &r, `SELECT application_id, id, type, payload, body_hash, workflow_id, run_id, dispatched, created_at
-		FROM events WHERE application_id = ? AND id = ?`, app, id)
+	err := getRow(ctx, s.db, &r, `SELECT `+eventColumns+` FROM events WHERE application_id = ? AND id = ?`, app, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Event{}, ErrNotFound
 	}
 	if err != nil {
 		return Event{}, fmt.Errorf("store: get event: %w", err)
 	}
-	return Event{
-		ApplicationID: r.ApplicationID,
-		ID:            r.ID,
-		Type:          r.Type,
-		Payload:       r.Payload,
-		BodyHash:      r.BodyHash,
-		WorkflowID:    r.WorkflowID,
-		RunID:         r.RunID,
-		Dispatched:    r.Dispatched == 1,
-		CreatedAt:     fromMicros(r.CreatedAt),
-	}, nil
+	return r.event(), nil
 }
 
 func (s *SQL) SetEventRun(ctx context.Context, app, id, runID string) error {
@@ -79,6 +87,14 @@ func (s *SQL) MarkEventDispatched(ctx context.Context, app, id string) error {
 	res, err := exec(ctx, s.db, `UPDATE events SET dispatched = 1 WHERE application_id = ? AND id = ?`, app, id)
 	if err := mustAffect(res, err); err != nil {
 		return fmt.Errorf("store: mark event %s dispatched: %w", id, err)
+	}
+	return nil
+}
+
+func (s *SQL) MarkEventCancelled(ctx context.Context, app, id string) error {
+	res, err := exec(ctx, s.db, `UPDATE events SET cancelled = 1 WHERE application_id = ? AND id = ?`, app, id)
+	if err := mustAffect(res, err); err != nil {
+		return fmt.Errorf("store: mark event %s cancelled: %w", id, err)
 	}
 	return nil
 }

@@ -27,8 +27,8 @@ type Outbox interface {
 	// ClaimPendingEvents leases up to limit pending events that no lease
 	// holds at now, oldest first, to the caller until until. While that
 	// lease lasts no other call returns them, in this process or another.
-	// The events come back with ApplicationID, ID, Type, WorkflowID and
-	// CreatedAt set.
+	// The events come back with ApplicationID, ID, Type, WorkflowID,
+	// DeliverAt and CreatedAt set.
 	ClaimPendingEvents(ctx context.Context, now, until time.Time, limit int) ([]Event, error)
 	// ReleaseEvents ends the leases on the given events, so that the next
 	// claim may take them at once (after their start failed, say). Keys of
@@ -70,14 +70,14 @@ func (s *SQL) ClaimPendingEvents(ctx context.Context, now, until time.Time, limi
 	}
 	query := `UPDATE events SET claimed_until = ? WHERE (application_id, id) IN (
 		SELECT application_id, id FROM events WHERE run_id = '' AND claimed_until <= ? ORDER BY created_at, application_id, id LIMIT ?)
-		RETURNING application_id, id, type, workflow_id, created_at`
+		RETURNING application_id, id, type, workflow_id, deliver_at, created_at`
 	if s.postgres {
 		query = `WITH claimed AS (
 			SELECT application_id, id FROM events WHERE run_id = '' AND claimed_until <= $2 ORDER BY created_at, application_id, id LIMIT $3
 			FOR UPDATE SKIP LOCKED)
 		UPDATE events SET claimed_until = $1 FROM claimed
 		WHERE events.application_id = claimed.application_id AND events.id = claimed.id
-		RETURNING events.application_id, events.id, events.type, events.workflow_id, events.created_at`
+		RETURNING events.application_id, events.id, events.type, events.workflow_id, events.deliver_at, events.created_at`
 	}
 	rows, err := s.db.QueryContext(ctx, query, micros(until), micros(now), limit)
 	if err != nil {
@@ -87,13 +87,13 @@ func (s *SQL) ClaimPendingEvents(ctx context.Context, now, until time.Time, limi
 	var events []Event
 	for rows.Next() {
 		var (
-			e       Event
-			created int64
+			e                  Event
+			deliverAt, created int64
 		)
-		if err := rows.Scan(&e.ApplicationID, &e.ID, &e.Type, &e.WorkflowID, &created); err != nil {
+		if err := rows.Scan(&e.ApplicationID, &e.ID, &e.Type, &e.WorkflowID, &deliverAt, &created); err != nil {
 			return nil, fmt.Errorf("store: scan claimed event: %w", err)
 		}
-		e.CreatedAt = fromMicros(created)
+		e.DeliverAt, e.CreatedAt = fromMicros(deliverAt), fromMicros(created)
 		events = append(events, e)
 	}
 	if err := rows.Err(); err != nil {

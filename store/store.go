@@ -126,7 +126,13 @@ type Event struct {
 	RunID         string
 	// Dispatched is set once every matching subscriber has a delivery.
 	Dispatched bool
-	CreatedAt  time.Time
+	// DeliverAt, when set, is the time before which nothing of the event
+	// is delivered: its workflow starts with the wait as its start delay.
+	DeliverAt time.Time
+	// Cancelled is set when the event was cancelled before its fan-out
+	// ran (while scheduled, say).
+	Cancelled bool
+	CreatedAt time.Time
 }
 
 // Delivery is one event on its way to one subscription.
@@ -140,7 +146,9 @@ type Delivery struct {
 	Attempts       int
 	NextAttemptAt  time.Time
 	WorkflowID     string
-	UpdatedAt      time.Time
+	// CreatedAt orders the message log; zero when added is UpdatedAt.
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Attempt is one HTTP request of a delivery, as the attempt log shows it.
@@ -210,6 +218,12 @@ type Store interface {
 	GetEvent(ctx context.Context, app, id string) (Event, error)
 	SetEventRun(ctx context.Context, app, id, runID string) error
 	MarkEventDispatched(ctx context.Context, app, id string) error
+	// MarkEventCancelled records that the event was cancelled before its
+	// fan-out ran.
+	MarkEventCancelled(ctx context.Context, app, id string) error
+	// ListEventLog returns a page of an application's events, newest
+	// first (see ListEventsParams).
+	ListEventLog(ctx context.Context, p ListEventsParams) (Page[Event], error)
 	// DeleteEvent removes the event with its deliveries and their attempts.
 	DeleteEvent(ctx context.Context, app, id string) error
 
@@ -237,6 +251,9 @@ type Store interface {
 	ListAttempts(ctx context.Context, deliveryID string) ([]Attempt, error)
 	// ListDeliveries returns the deliveries of an event, by id.
 	ListDeliveries(ctx context.Context, app, eventID string) ([]Delivery, error)
+	// ListDeliveryLog returns a page of an application's deliveries,
+	// newest first (see ListDeliveriesParams).
+	ListDeliveryLog(ctx context.Context, p ListDeliveriesParams) (Page[Delivery], error)
 	// ListUnfinishedDeliveries returns up to limit deliveries of app that
 	// have not ended (neither succeeded, failed nor cancelled), with ids
 	// greater than after, by id.
@@ -245,6 +262,7 @@ type Store interface {
 	EventTypeStore
 	TokenStore
 	Outbox
+	Retention
 
 	Ping(ctx context.Context) error
 	Close() error
@@ -314,4 +332,20 @@ type EventTypeStore interface {
 	PutEventType(ctx context.Context, t EventType) (EventType, bool, error)
 	GetEventType(ctx context.Context, name string) (EventType, error)
 	ListEventTypes(ctx context.Context, p ListEventTypesParams) ([]EventType, error)
+}
+
+// Retention purges the message log of what has finished long ago.
+type Retention interface {
+	// PurgeFinished deletes up to limit events created before cutoff that
+	// have finished, oldest first, with their deliveries and the attempts
+	// of those. An event has finished when its fan-out ran (or it was
+	// cancelled before) and each of its deliveries ended (succeeded,
+	// failed or cancelled) before cutoff. Nothing unfinished is touched: a
+	// delivery resent or retried since cutoff keeps its event.
+	PurgeFinished(ctx context.Context, cutoff time.Time, limit int) (Purged, error)
+}
+
+// Purged counts what one PurgeFinished deleted.
+type Purged struct {
+	Events, Deliveries, Attempts int
 }

@@ -22,6 +22,9 @@ const (
 	// DeleteApplicationWorkflowName cancels a deleted application's
 	// unfinished deliveries.
 	DeleteApplicationWorkflowName = "hookflow.DeleteApplication"
+	// RetentionWorkflowName purges finished records; the schedule
+	// RetentionScheduleID starts it.
+	RetentionWorkflowName = "hookflow.Retention"
 
 	SignalCancel = delivery.SignalCancel
 	SignalRetry  = delivery.SignalRetry
@@ -55,4 +58,16 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Event, workflow.RegisterOptions{Name: EventWorkflowName})
 	r.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
 	r.RegisterWorkflowWithOptions(DeleteApplication, workflow.RegisterOptions{Name: DeleteApplicationWorkflowName})
+	r.RegisterWorkflowWithOptions(Retention, workflow.RegisterOptions{Name: RetentionWorkflowName})
+}
+
+// RetentionScheduleID is the id of the Temporal Schedule that runs
+// Retention for the deployment on taskQueue: "hookflow-retention" for the
+// default task queue, and one of its own for every other, so that
+// deployments sharing a namespace (tests do) each purge their own store.
+func RetentionScheduleID(taskQueue string) string {
+	if taskQueue == "hookflow" {
+		return "hookflow-retention"
+	}
+	return "hookflow-retention-" + taskQueue
 }

@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
@@ -41,4 +42,20 @@ func TestReplayRefusesAChangedWorkflow(t *testing.T) {
 	err := r.ReplayWorkflowHistoryFromJSONFile(nil, filepath.Join("testdata", "histories", "delivery-first-try.json"))
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "nondeterministic")
+}
+
+// And for the retention purge: one that sleeps before its first batch
+// does not match retention-purge.json.
+func TestReplayRefusesAChangedRetention(t *testing.T) {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(func(ctx workflow.Context, in workflows.RetentionInput) (workflows.RetentionResult, error) {
+		if err := workflow.Sleep(ctx, time.Second); err != nil {
+			return workflows.RetentionResult{}, err
+		}
+		return workflows.Retention(ctx, in)
+	}, workflow.RegisterOptions{Name: workflows.RetentionWorkflowName})
+	err := r.ReplayWorkflowHistoryFromJSONFile(nil, filepath.Join("testdata", "histories", "retention-purge.json"))
+	// The timer takes the activity's place: the SDK reports it as an
+	// illegal state (TMPRL1100), its kind of nondeterminism error.
+	require.ErrorContains(t, err, "TMPRL1100")
 }

@@ -148,7 +148,7 @@ type Hookflow struct {
 }
 
 // StartHookflow runs Hookflow against tp with a fresh SQLite database and
-// task queue, private targets allowed, and the given changes to its
+// task queue, private targets allowed, no retention schedule, and the given changes to its
 // configuration. It stops when the test ends.
 func StartHookflow(t testing.TB, tp *Temporal, mode app.Mode, change func(*config.Config)) *Hookflow {
 	t.Helper()
@@ -158,6 +158,10 @@ func StartHookflow(t testing.TB, tp *Temporal, mode app.Mode, change func(*confi
 	cfg.DatabaseURL = "sqlite://" + filepath.Join(t.TempDir(), "hookflow.db")
 	cfg.TaskQueue = "hookflow-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
 	cfg.AllowPrivateTargets = true
+	// No retention schedule unless a test asks for one: the dev server is
+	// shared by every test of a package, and an hourly schedule per test
+	// would start purges on the task queues of tests long over.
+	cfg.Retention = 0
 	if change != nil {
 		change(&cfg)
 	}

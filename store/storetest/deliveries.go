@@ -49,6 +49,7 @@ func exerciseDeliveries(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.NoError(t, err)
 		want := ds[1]
 		want.UpdatedAt = stored(want.UpdatedAt)
+		want.CreatedAt = want.UpdatedAt // added without one: created when added
 		require.Equal(t, want, got)
 		require.Zero(t, got.Attempts)
 		require.True(t, got.NextAttemptAt.IsZero())

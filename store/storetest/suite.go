@@ -64,6 +64,14 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Parallel()
 		exerciseOutbox(t, newStore)
 	})
+	t.Run("Log", func(t *testing.T) {
+		t.Parallel()
+		exerciseLog(t, newStore)
+	})
+	t.Run("Retention", func(t *testing.T) {
+		t.Parallel()
+		exerciseRetention(t, newStore)
+	})
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
 		require.NoError(t, newStore(t).Ping(t.Context()))
