@@ -96,7 +96,7 @@ func (a *Activities) RecoverPage(ctx context.Context, in RecoverPageInput) (Reco
 	}
 	p := store.RecoverParams{
 		ApplicationID: in.ApplicationID, SubscriptionID: in.SubscriptionID, Since: in.Since, Until: in.Until,
-		AfterID: in.AfterID, AfterTime: in.AfterTime, Limit: in.Limit,
+		AfterID: in.AfterID, AfterTime: in.AfterTime, Limit: in.Limit, RecoveryID: in.RecoveryID,
 	}
 	now := a.now()
 	var (
@@ -107,7 +107,7 @@ func (a *Activities) RecoverPage(ctx context.Context, in RecoverPageInput) (Reco
 	add := func(id, eventID, eventType, from string) {
 		adds = append(adds, store.Delivery{
 			ID: id, ApplicationID: in.ApplicationID, EventID: eventID, SubscriptionID: sub.ID, URL: sub.URL,
-			WorkflowID: ids.DeliveryWorkflow(in.ApplicationID, id), ResentFrom: from, UpdatedAt: now,
+			WorkflowID: ids.DeliveryWorkflow(in.ApplicationID, id), ResentFrom: from, RecoveryID: in.RecoveryID, UpdatedAt: now,
 		})
 		resends = append(resends, Resend{ApplicationID: in.ApplicationID, DeliveryID: id, EventID: eventID, EventType: eventType,
 			Target: a.Defaults.Target(sub.ID, sub.URL, sub.Retry, sub.Timeout)})
@@ -122,9 +122,16 @@ func (a *Activities) RecoverPage(ctx context.Context, in RecoverPageInput) (Reco
 		for _, r := range page {
 			res.AfterID = r.Delivery.ID
 			id := ids.Resend(r.Delivery.ID, in.RecoveryID)
-			if id == r.Delivery.ID {
+			switch {
+			case r.Delivery.RecoveryID == in.RecoveryID:
 				// This recovery's own resend, failed again already: it was
 				// sent once by this recovery, which is what was asked.
+				continue
+			case r.Delivery.SupersededBy != "" && r.Delivery.SupersededBy != id:
+				// A newer delivery of the pair exists; it is the one to
+				// resend if it failed. One superseded by this recovery's
+				// own resend is this page read again after a crash: its
+				// resend is started again (a no-op if it was).
 				continue
 			}
 			add(id, r.Delivery.EventID, r.EventType, r.Delivery.ID)

@@ -8,7 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-const deliveryColumns = `id, application_id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, created_at, updated_at, resent_from, superseded_by`
+const deliveryColumns = `id, application_id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, created_at, updated_at, resent_from, superseded_by, recovery_id`
 
 // deliveryRow is a row of deliveries as stored.
 type deliveryRow struct {
@@ -25,6 +25,7 @@ type deliveryRow struct {
 	UpdatedAt      int64  `db:"updated_at"`
 	ResentFrom     string `db:"resent_from"`
 	SupersededBy   string `db:"superseded_by"`
+	RecoveryID     string `db:"recovery_id"`
 }
 
 // attemptRow is a row of delivery_attempts as stored.
@@ -168,6 +169,7 @@ func (r deliveryRow) delivery() Delivery {
 		UpdatedAt:      fromMicros(r.UpdatedAt),
 		ResentFrom:     r.ResentFrom,
 		SupersededBy:   r.SupersededBy,
+		RecoveryID:     r.RecoveryID,
 	}
 }
 

@@ -47,6 +47,8 @@ type RecoverParams struct {
 	AfterID   string
 	AfterTime time.Time
 	Limit     int
+	// RecoveryID is the recovery reading the page.
+	RecoveryID string
 }
 
 // Resendable is a failed delivery a recovery resends, with its event's type.
@@ -65,17 +67,20 @@ type RecoveryStore interface {
 	// that has finished (completed or cancelled) keeps its status.
 	UpdateRecovery(ctx context.Context, id, status string, matched, resent int) error
 	// ListResendable returns up to p.Limit failed deliveries of the
-	// subscription, not superseded by a resend, whose event was created in
-	// the window, with ids greater than p.AfterID, by id.
+	// subscription whose event was created in the window, with ids greater
+	// than p.AfterID, by id. Superseded ones are included (SupersededBy
+	// says by what), so that a page read again after a crash is the same
+	// page; the caller skips those another delivery superseded.
 	ListResendable(ctx context.Context, p RecoverParams) ([]Resendable, error)
 	// ListUndelivered returns up to p.Limit dispatched events of the
 	// application created in the window that have no delivery to the
-	// subscription, after (p.AfterTime, p.AfterID), by creation time and
-	// id. Their payloads are left out. Whether their type matches the
+	// subscription (other than one made by the recovery p.RecoveryID),
+	// after (p.AfterTime, p.AfterID), by creation time and id. Their payloads are left out. Whether their type matches the
 	// subscription is the caller's to check.
 	ListUndelivered(ctx context.Context, p RecoverParams) ([]Event, error)
-	// AddResends records new deliveries (pending) that resend others; each
-	// supersedes every earlier delivery of its event to its subscription.
+	// AddResends records new deliveries (pending) that resend others, with
+	// their ResentFrom and RecoveryID; each supersedes every earlier
+	// delivery of its event to its subscription.
 	// A delivery whose id exists is kept as it is and supersedes nothing.
 	AddResends(ctx context.Context, ds []Delivery) error
 }
@@ -162,12 +167,10 @@ func (s *SQL) ListResendable(ctx context.Context, p RecoverParams) ([]Resendable
 		deliveryRow
 		EventType string `db:"event_type"`
 	}
-	// superseded_by = '' is written as a literal so that both databases
-	// use the partial index deliveries_recover.
 	err := selectRows(ctx, s.db, &rows, `SELECT d.id, d.application_id, d.event_id, d.subscription_id, d.url, d.status, d.attempts,
-			d.next_attempt_at, d.workflow_id, d.updated_at, d.resent_from, d.superseded_by, e.type AS event_type
+			d.next_attempt_at, d.workflow_id, d.updated_at, d.resent_from, d.superseded_by, d.recovery_id, e.type AS event_type
 		FROM deliveries d JOIN events e ON e.application_id = d.application_id AND e.id = d.event_id
-		WHERE d.application_id = ? AND d.subscription_id = ? AND d.status = ? AND d.superseded_by = '' AND d.id > ?
+		WHERE d.application_id = ? AND d.subscription_id = ? AND d.status = ? AND d.id > ?
 			AND e.created_at >= ? AND e.created_at < ?
 		ORDER BY d.id LIMIT ?`,
 		p.ApplicationID, p.SubscriptionID, DeliveryFailed, p.AfterID, micros(p.Since), micros(p.Until), pageLimit(p.Limit))
@@ -189,9 +192,10 @@ func (s *SQL) ListUndelivered(ctx context.Context, p RecoverParams) ([]Event, er
 		WHERE e.application_id = ? AND e.created_at >= ? AND e.created_at < ? AND e.dispatched = 1
 			AND (e.created_at > ? OR (e.created_at = ? AND e.id > ?))
 			AND NOT EXISTS (SELECT 1 FROM deliveries d
-				WHERE d.application_id = e.application_id AND d.event_id = e.id AND d.subscription_id = ?)
+				WHERE d.application_id = e.application_id AND d.event_id = e.id AND d.subscription_id = ?
+					AND (d.recovery_id = '' OR d.recovery_id <> ?))
 		ORDER BY e.created_at, e.id LIMIT ?`,
-		p.ApplicationID, micros(p.Since), micros(p.Until), after, after, p.AfterID, p.SubscriptionID, pageLimit(p.Limit))
+		p.ApplicationID, micros(p.Since), micros(p.Until), after, after, p.AfterID, p.SubscriptionID, p.RecoveryID, pageLimit(p.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: query undelivered events: %w", err)
 	}
@@ -216,9 +220,9 @@ func (s *SQL) AddResends(ctx context.Context, ds []Delivery) error {
 				created = d.UpdatedAt
 			}
 			res, err := exec(ctx, tx, `INSERT INTO deliveries
-				(id, application_id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, created_at, updated_at, resent_from)
-				VALUES (?,?,?,?,?,?,0,0,?,?,?,?) ON CONFLICT (id) DO NOTHING`,
-				d.ID, d.ApplicationID, d.EventID, d.SubscriptionID, d.URL, DeliveryPending, d.WorkflowID, micros(created), micros(d.UpdatedAt), d.ResentFrom)
+				(id, application_id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, created_at, updated_at, resent_from, recovery_id)
+				VALUES (?,?,?,?,?,?,0,0,?,?,?,?,?) ON CONFLICT (id) DO NOTHING`,
+				d.ID, d.ApplicationID, d.EventID, d.SubscriptionID, d.URL, DeliveryPending, d.WorkflowID, micros(created), micros(d.UpdatedAt), d.ResentFrom, d.RecoveryID)
 			if err != nil {
 				return fmt.Errorf("store: insert resend %s: %w", d.ID, err)
 			}

@@ -155,6 +155,9 @@ type Delivery struct {
 	// SupersededBy is the newest resend of the same event to the same
 	// subscription, once there is one: a recovery skips this delivery.
 	SupersededBy string
+	// RecoveryID is the recovery that made this delivery; empty for any
+	// other.
+	RecoveryID string
 }
 
 // Attempt is one HTTP request of a delivery, as the attempt log shows it.

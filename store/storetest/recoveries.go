@@ -102,14 +102,16 @@ func exerciseRecoveries(t *testing.T, newStore func(t *testing.T) store.Store) {
 		p.AfterID = ""
 		page, err = s.ListResendable(ctx, p)
 		require.NoError(t, err)
-		require.Len(t, page, 1)
-		require.Equal(t, "e3:sub_a", page[0].Delivery.ID, "a superseded delivery is not resent again")
-		// The resend fails too: it is the one to resend now.
+		require.Len(t, page, 2, "a superseded delivery is still listed, so that a page read again is the same page")
+		require.Equal(t, "e1:sub_a", page[0].Delivery.ID)
+		require.Equal(t, "e1:sub_a.rs_1", page[0].Delivery.SupersededBy)
+		// The resend fails too: it is listed as well, superseded by nothing.
 		require.NoError(t, s.SetDeliveryStatus(ctx, "e1:sub_a.rs_1", store.DeliveryFailed, time.Time{}))
 		page, err = s.ListResendable(ctx, p)
 		require.NoError(t, err)
-		require.Len(t, page, 2)
-		require.Equal(t, "e1:sub_a.rs_1", page[0].Delivery.ID)
+		require.Len(t, page, 3)
+		require.Equal(t, "e1:sub_a.rs_1", page[1].Delivery.ID)
+		require.Empty(t, page[1].Delivery.SupersededBy)
 
 		// sub_b has a delivery of e1 only: e2 and e3 never reached it, e4 is
 		// outside the window and e5 not dispatched.
@@ -125,5 +127,22 @@ func exerciseRecoveries(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Len(t, evs, 1)
 		require.Equal(t, "e3", evs[0].ID)
 		require.Equal(t, stored(t0.Add(2*time.Minute)), evs[0].CreatedAt)
+
+		// A delivery made by a recovery leaves its event in that
+		// recovery's pages (read again after a crash), not in another's.
+		mine := newDelivery("e3:sub_b", "e3", "sub_b")
+		mine.RecoveryID = "rcv_1"
+		require.NoError(t, s.AddResends(ctx, []store.Delivery{mine}))
+		u.RecoveryID = "rcv_1"
+		evs, err = s.ListUndelivered(ctx, u)
+		require.NoError(t, err)
+		require.Len(t, evs, 1)
+		u.RecoveryID = "rcv_2"
+		evs, err = s.ListUndelivered(ctx, u)
+		require.NoError(t, err)
+		require.Empty(t, evs)
+		got, err = s.GetDelivery(ctx, store.DefaultApplication, "e3:sub_b")
+		require.NoError(t, err)
+		require.Equal(t, "rcv_1", got.RecoveryID)
 	})
 }

@@ -6,8 +6,12 @@
 -- sends an event twice because an old and a new delivery both failed.
 ALTER TABLE deliveries ADD COLUMN resent_from TEXT NOT NULL DEFAULT '';
 ALTER TABLE deliveries ADD COLUMN superseded_by TEXT NOT NULL DEFAULT '';
+-- recovery_id names the recovery that made the delivery, so that a page
+-- of a recovery that runs again after a crash finds again what it had
+-- found (and starts what it may not have started yet).
+ALTER TABLE deliveries ADD COLUMN recovery_id TEXT NOT NULL DEFAULT '';
 -- A recovery pages through a subscription's failed deliveries by id.
-CREATE INDEX deliveries_recover ON deliveries (application_id, subscription_id, status, id) WHERE superseded_by = '';
+CREATE INDEX deliveries_recover ON deliveries (application_id, subscription_id, status, id);
 -- Its events of the window are read through events_log (00009).
 
 -- One row per recovery, so that its progress and outcome can be read
@@ -32,5 +36,6 @@ CREATE UNIQUE INDEX recoveries_running ON recoveries (workflow_id) WHERE status 
 -- +goose Down
 DROP TABLE recoveries;
 DROP INDEX deliveries_recover;
+ALTER TABLE deliveries DROP COLUMN recovery_id;
 ALTER TABLE deliveries DROP COLUMN superseded_by;
 ALTER TABLE deliveries DROP COLUMN resent_from;
