@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/hookflow/hookflow/activities"
@@ -118,9 +119,18 @@ func (s *Service) Recover(ctx context.Context, app, subscriptionID string, req R
 		WorkflowID: ids.RecoveryWorkflow(app, subscriptionID, since.UnixMicro(), until.UnixMicro(), req.Until == nil),
 		Since:      since, Until: until, Status: store.RecoveryRunning, CreatedAt: now, UpdatedAt: now,
 	}
-	rec, _, err := s.Store.CreateRecovery(ctx, rec)
+	rec, created, err := s.Store.CreateRecovery(ctx, rec)
 	if err != nil {
 		return store.Recovery{}, storeErr(err, "record recovery")
+	}
+	if created {
+		// No recovery of this window is running by the store, so a run
+		// still open under its workflow id is the last one closing (it
+		// has written its outcome): starting now would join it and leave
+		// this recovery without a workflow.
+		if err := s.awaitClosed(ctx, rec.WorkflowID); err != nil {
+			return store.Recovery{}, err
+		}
 	}
 	// Started whether the row is new or not: a recovery whose workflow
 	// was never started (a crash right here) or was terminated starts
@@ -131,6 +141,34 @@ func (s *Service) Recover(ctx context.Context, app, subscriptionID string, req R
 		return store.Recovery{}, temporalErr(err, "start "+rec.WorkflowID)
 	}
 	return rec, nil
+}
+
+// closingWait bounds how long a new recovery waits for the previous run of
+// its window to close; it closes right after writing its outcome.
+const closingWait = 10 * time.Second
+
+// awaitClosed waits until no run of workflowID is open.
+func (s *Service) awaitClosed(ctx context.Context, workflowID string) error {
+	deadline := time.Now().Add(closingWait)
+	for {
+		desc, err := s.Temporal.DescribeWorkflow(ctx, workflowID, "")
+		var notFound *serviceerror.NotFound
+		switch {
+		case errors.As(err, &notFound):
+			return nil
+		case err != nil:
+			return temporalErr(err, "describe "+workflowID)
+		case desc.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+			return nil
+		case time.Now().After(deadline):
+			return &RetryLaterError{Message: "the last recovery of this window is still closing; post again in a moment", RetryAfter: time.Second}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // GetRecovery returns a recovery's status and counts, from the store: the
