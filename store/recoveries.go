@@ -73,7 +73,8 @@ type RecoveryStore interface {
 	// page; the caller skips those another delivery superseded.
 	ListResendable(ctx context.Context, p RecoverParams) ([]Resendable, error)
 	// ListUndelivered returns up to p.Limit dispatched events of the
-	// application created in the window that have no delivery to the
+	// application created in the window, neither cancelled nor with a
+	// cancelled delivery (a cancel is a decision), that have no delivery to the
 	// subscription (other than one made by the recovery p.RecoveryID),
 	// after (p.AfterTime, p.AfterID), by creation time and id. Their payloads are left out. Whether their type matches the
 	// subscription is the caller's to check.
@@ -189,7 +190,9 @@ func (s *SQL) ListUndelivered(ctx context.Context, p RecoverParams) ([]Event, er
 	after := micros(p.AfterTime)
 	err := selectRows(ctx, s.db, &rows, `SELECT application_id, id, type, body_hash, workflow_id, run_id, dispatched, created_at
 		FROM events e
-		WHERE e.application_id = ? AND e.created_at >= ? AND e.created_at < ? AND e.dispatched = 1
+		WHERE e.application_id = ? AND e.created_at >= ? AND e.created_at < ? AND e.dispatched = 1 AND e.cancelled = 0
+			AND NOT EXISTS (SELECT 1 FROM deliveries c
+				WHERE c.application_id = e.application_id AND c.event_id = e.id AND c.status = 'cancelled')
 			AND (e.created_at > ? OR (e.created_at = ? AND e.id > ?))
 			AND NOT EXISTS (SELECT 1 FROM deliveries d
 				WHERE d.application_id = e.application_id AND d.event_id = e.id AND d.subscription_id = ?

@@ -128,20 +128,46 @@ func exerciseRecoveries(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Equal(t, "e3", evs[0].ID)
 		require.Equal(t, stored(t0.Add(2*time.Minute)), evs[0].CreatedAt)
 
+		// A cancelled event is not delivered by a recovery, nor one whose
+		// deliveries were cancelled (an event cancelled mid-fan-out).
+		require.NoError(t, s.MarkEventCancelled(ctx, store.DefaultApplication, "e3"))
+		evs, err = s.ListUndelivered(ctx, u)
+		require.NoError(t, err)
+		require.Empty(t, evs)
+		c := newDelivery("e2:sub_c", "e2", "sub_c")
+		c.Status = store.DeliveryCancelled
+		require.NoError(t, s.AddDeliveries(ctx, []store.Delivery{c}))
+		u.AfterTime, u.AfterID = time.Time{}, ""
+		evs, err = s.ListUndelivered(ctx, u)
+		require.NoError(t, err)
+		require.Empty(t, evs, "e2 had a delivery cancelled, e3 is cancelled")
+		_, _, err = s.CreateEvent(ctx, func() store.Event { e := newEvent("e6", "h"); e.CreatedAt = t0.Add(5 * time.Minute); return e }())
+		require.NoError(t, err)
+		require.NoError(t, s.MarkEventDispatched(ctx, store.DefaultApplication, "e6"))
+		evs, err = s.ListUndelivered(ctx, u)
+		require.NoError(t, err)
+		require.Len(t, evs, 1)
+		require.Equal(t, "e6", evs[0].ID)
+		u.AfterTime, u.AfterID = evs[0].CreatedAt, evs[0].ID
+
 		// A delivery made by a recovery leaves its event in that
 		// recovery's pages (read again after a crash), not in another's.
-		mine := newDelivery("e3:sub_b", "e3", "sub_b")
+		_, _, err = s.CreateEvent(ctx, func() store.Event { e := newEvent("e7", "h"); e.CreatedAt = t0.Add(6 * time.Minute); return e }())
+		require.NoError(t, err)
+		require.NoError(t, s.MarkEventDispatched(ctx, store.DefaultApplication, "e7"))
+		mine := newDelivery("e7:sub_b", "e7", "sub_b")
 		mine.RecoveryID = "rcv_1"
 		require.NoError(t, s.AddResends(ctx, []store.Delivery{mine}))
 		u.RecoveryID = "rcv_1"
 		evs, err = s.ListUndelivered(ctx, u)
 		require.NoError(t, err)
 		require.Len(t, evs, 1)
+		require.Equal(t, "e7", evs[0].ID)
 		u.RecoveryID = "rcv_2"
 		evs, err = s.ListUndelivered(ctx, u)
 		require.NoError(t, err)
 		require.Empty(t, evs)
-		got, err = s.GetDelivery(ctx, store.DefaultApplication, "e3:sub_b")
+		got, err = s.GetDelivery(ctx, store.DefaultApplication, "e7:sub_b")
 		require.NoError(t, err)
 		require.Equal(t, "rcv_1", got.RecoveryID)
 	})
