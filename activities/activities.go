@@ -39,6 +39,9 @@ type Activities struct {
 	Now func() time.Time
 	// Metrics counts attempts and ended deliveries; nil counts nothing.
 	Metrics *metrics.Metrics
+	// StartResend starts the workflows of the deliveries a recovery adds
+	// (workflows.StartResend); RecoverPage needs it.
+	StartResend Starter
 }
 
 // Registered activity names. Workflows schedule activities by these names,
@@ -55,6 +58,8 @@ const (
 	PauseName             = "hookflow.Pause"
 
 	CancelApplicationDeliveriesName = "hookflow.CancelApplicationDeliveries"
+	RecoverPageName                 = "hookflow.RecoverPage"
+	FinishRecoveryName              = "hookflow.FinishRecovery"
 )
 
 // Register adds every activity to r under its pinned name, so that renaming
@@ -67,6 +72,8 @@ func Register(r worker.ActivityRegistry, a *Activities) {
 	r.RegisterActivityWithOptions(a.Pause, activity.RegisterOptions{Name: PauseName})
 	r.RegisterActivityWithOptions(a.CancelApplicationDeliveries, activity.RegisterOptions{Name: CancelApplicationDeliveriesName})
 	r.RegisterActivityWithOptions(a.PurgeFinished, activity.RegisterOptions{Name: PurgeFinishedName})
+	r.RegisterActivityWithOptions(a.RecoverPage, activity.RegisterOptions{Name: RecoverPageName})
+	r.RegisterActivityWithOptions(a.FinishRecovery, activity.RegisterOptions{Name: FinishRecoveryName})
 }
 
 // Pause waits for d. Run as a local activity it holds the workflow task

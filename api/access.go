@@ -51,6 +51,10 @@ var rules = map[string]access.Rule{
 	"GET /v1/deliveries/:id":                   access.AdminOnly,
 	"POST /v1/deliveries/:id/cancel":           access.AdminOnly,
 	"POST /v1/deliveries/:id/retry":            access.AdminOnly,
+	"POST /v1/deliveries/:id/resend":           access.AdminOnly,
+	"POST /v1/subscriptions/:id/recover":       access.AdminOnly,
+	"GET /v1/recoveries/:id":                   access.AdminOnly,
+	"POST /v1/recoveries/:id/cancel":           access.AdminOnly,
 
 	"POST /v1/applications":                   access.AdminOnly,
 	"GET /v1/applications":                    access.AdminOnly,
@@ -76,6 +80,10 @@ var rules = map[string]access.Rule{
 	"GET /v1/applications/:app/deliveries/:id":                   access.App,
 	"POST /v1/applications/:app/deliveries/:id/cancel":           access.App,
 	"POST /v1/applications/:app/deliveries/:id/retry":            access.App,
+	"POST /v1/applications/:app/deliveries/:id/resend":           access.App,
+	"POST /v1/applications/:app/subscriptions/:id/recover":       access.App,
+	"GET /v1/applications/:app/recoveries/:id":                   access.App,
+	"POST /v1/applications/:app/recoveries/:id/cancel":           access.App,
 }
 
 // ruleFor is the rule of a route; NoRule when the table has none.

@@ -119,6 +119,10 @@ func (h *handlers) applicationRoutes(g *gin.RouterGroup) {
 	g.GET("/deliveries/:id", h.getDelivery)
 	g.POST("/deliveries/:id/cancel", h.cancelDelivery)
 	g.POST("/deliveries/:id/retry", h.retryDelivery)
+	g.POST("/deliveries/:id/resend", h.resendDelivery)
+	g.POST("/subscriptions/:id/recover", h.recoverSubscription)
+	g.GET("/recoveries/:id", h.getRecovery)
+	g.POST("/recoveries/:id/cancel", h.cancelRecovery)
 }
 
 // recoverJSON answers a panic with the contract's 500 instead of an empty

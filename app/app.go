@@ -125,6 +125,7 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 	}
 	a.acts = &activities.Activities{
 		Store: a.store, Defaults: defaults, UserAgent: "hookflow/" + Version, Metrics: a.metrics,
+		StartResend: workflows.StartResend,
 		// Every connection passes the outbound guard, after DNS; no proxy
 		// from the environment; redirects are answers, never followed. As
 		// many idle connections per host as the worker has delivery slots,

@@ -173,6 +173,29 @@ func TestClientAgainstTheDocument(t *testing.T) {
 		require.Equal(t, http.StatusConflict, apiErrorOf(t, err).StatusCode)
 	}
 
+	// A succeeded delivery can be resent, and a window recovered.
+	rs, err := c.Resend(ctx, d.ID)
+	require.NoError(t, err)
+	strictly[client.Resent](t, tr)
+	require.Eventually(t, func() bool {
+		got, err := c.GetDelivery(ctx, rs.ID)
+		return err == nil && got.Status == "succeeded"
+	}, time.Minute, 200*time.Millisecond)
+	require.Len(t, receiver.Requests(), 2)
+	rec, err := c.Recover(ctx, sub.ID, client.RecoverWindow{Since: time.Now().Add(-time.Hour)})
+	require.NoError(t, err)
+	strictly[client.Recovery](t, tr)
+	require.Eventually(t, func() bool {
+		rec, err = c.GetRecovery(ctx, rec.ID)
+		return err == nil && rec.Status == "completed"
+	}, time.Minute, 200*time.Millisecond)
+	strictly[client.Recovery](t, tr)
+	require.Zero(t, rec.Resent, "nothing failed")
+	_, err = c.CancelRecovery(ctx, rec.ID)
+	require.Equal(t, http.StatusConflict, apiErrorOf(t, err).StatusCode)
+	_, err = c.Recover(ctx, sub.ID, client.RecoverWindow{Since: time.Now(), Until: time.Now().Add(-time.Hour)})
+	require.Equal(t, "until", apiErrorOf(t, err).Details[0].Field)
+
 	// Bad input: each field named.
 	_, err = c.CreateSubscription(ctx, client.NewSubscription{URL: "ftp://x", EventTypes: []string{"a"}})
 	e := apiErrorOf(t, err)

@@ -8,6 +8,7 @@ package ids
 import (
 	"crypto/rand"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/oklog/ulid/v2"
@@ -65,10 +66,61 @@ func DeliveryWorkflow(app, deliveryID string) string {
 func ApplicationDeleteWorkflow(app string) string { return "app-delete:" + app + "/" + newULID() }
 
 // ParseDelivery splits a delivery id into its event and subscription ids.
+// A resent delivery (see Resend) parses as the delivery it resends: the
+// tag after the subscription id names the resend, not another pair.
 func ParseDelivery(id string) (eventID, subscriptionID string, ok bool) {
 	i := strings.LastIndexByte(id, ':')
 	if i <= 0 || i == len(id)-1 || !strings.HasPrefix(id[i+1:], "sub_") {
 		return "", "", false
 	}
-	return id[:i], id[i+1:], true
+	sub := id[i+1:]
+	if dot := strings.IndexByte(sub, '.'); dot >= 0 {
+		if dot == len(sub)-1 {
+			return "", "", false
+		}
+		sub = sub[:dot]
+	}
+	if sub == "sub_" {
+		return "", "", false
+	}
+	return id[:i], sub, true
+}
+
+// Resend names a new delivery of the same event to the same subscription
+// as the delivery original: the first delivery's id ("<event>:<sub>"), a
+// '.' and tag. Subscription ids hold no '.', so a resend of a resend
+// starts again from the first delivery's id and the id never grows with
+// the number of resends. Every resend is a delivery of its own, with its
+// own workflow (DeliveryWorkflow of this id).
+//
+// The tag is NewResendTag() for a resend asked for by hand, and the
+// recovery's id for a resend made by a recovery, so that a recovery that
+// restarts after a crash finds the resends it already made under the same
+// ids and makes each only once.
+func Resend(original, tag string) string {
+	eventID, subscriptionID, ok := ParseDelivery(original)
+	if !ok {
+		return original + "." + tag
+	}
+	return Delivery(eventID, subscriptionID) + "." + tag
+}
+
+// NewResendTag is the tag of a resend asked for by hand: "rs_" and a ULID,
+// so resends of one delivery sort by time.
+func NewResendTag() string { return "rs_" + newULID() }
+
+// NewRecovery returns a fresh recovery id, "rcv_" and a ULID.
+func NewRecovery() string { return "rcv_" + newULID() }
+
+// RecoveryWorkflow is the workflow id of the recovery of a subscription of
+// app over a window: "recover:", the application, "/", the subscription,
+// "/" and the window's bounds (Unix microseconds; "now" for a window left
+// open at its end). A second request for the same window while the first
+// runs finds its workflow by this id, and gets the first.
+func RecoveryWorkflow(app, subscriptionID string, sinceMicros, untilMicros int64, openEnded bool) string {
+	until := "now"
+	if !openEnded {
+		until = strconv.FormatInt(untilMicros, 10)
+	}
+	return "recover:" + app + "/" + subscriptionID + "/" + strconv.FormatInt(sinceMicros, 10) + "-" + until
 }

@@ -42,3 +42,24 @@ func TestWorkflowIDsOfTwoApplicationsNeverMeet(t *testing.T) {
 	require.True(t, strings.HasPrefix(ids.ApplicationDeleteWorkflow("acme"), "app-delete:acme/"))
 	require.True(t, ids.Valid(ids.NewApplication()))
 }
+
+// A resent delivery names the pair it delivers to, whatever it resends.
+func TestResendIDsStayShortAndParse(t *testing.T) {
+	sub := ids.NewSubscription()
+	first := ids.Delivery("order:42.v2", sub)
+	r1 := ids.Resend(first, "rs_1")
+	require.Equal(t, first+".rs_1", r1)
+	require.Equal(t, first+".rcv_9", ids.Resend(r1, "rcv_9"), "a resend of a resend starts from the first delivery")
+	require.True(t, ids.Valid(ids.Resend(first, ids.NewResendTag())))
+	e, s, ok := ids.ParseDelivery(r1)
+	require.True(t, ok)
+	require.Equal(t, "order:42.v2", e)
+	require.Equal(t, sub, s)
+	for _, bad := range []string{"e:sub_.x", "e:sub_1."} {
+		_, _, ok := ids.ParseDelivery(bad)
+		require.False(t, ok, bad)
+	}
+	require.Equal(t, "recover:acme/sub_1/10-now", ids.RecoveryWorkflow("acme", "sub_1", 10, 0, true))
+	require.Equal(t, "recover:acme/sub_1/10-20", ids.RecoveryWorkflow("acme", "sub_1", 10, 20, false))
+	require.True(t, ids.Valid(ids.NewRecovery()))
+}

@@ -8,7 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-const deliveryColumns = `id, application_id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, created_at, updated_at`
+const deliveryColumns = `id, application_id, event_id, subscription_id, url, status, attempts, next_attempt_at, workflow_id, created_at, updated_at, resent_from, superseded_by, recovery_id`
 
 // deliveryRow is a row of deliveries as stored.
 type deliveryRow struct {
@@ -23,6 +23,9 @@ type deliveryRow struct {
 	WorkflowID     string `db:"workflow_id"`
 	CreatedAt      int64  `db:"created_at"`
 	UpdatedAt      int64  `db:"updated_at"`
+	ResentFrom     string `db:"resent_from"`
+	SupersededBy   string `db:"superseded_by"`
+	RecoveryID     string `db:"recovery_id"`
 }
 
 // attemptRow is a row of delivery_attempts as stored.
@@ -146,21 +149,28 @@ func (s *SQL) queryDeliveries(ctx context.Context, query string, args ...any) ([
 	}
 	var ds []Delivery
 	for _, r := range rows {
-		ds = append(ds, Delivery{
-			ID:             r.ID,
-			ApplicationID:  r.ApplicationID,
-			EventID:        r.EventID,
-			SubscriptionID: r.SubscriptionID,
-			URL:            r.URL,
-			Status:         r.Status,
-			Attempts:       r.Attempts,
-			NextAttemptAt:  fromMicros(r.NextAttemptAt),
-			WorkflowID:     r.WorkflowID,
-			CreatedAt:      fromMicros(r.CreatedAt),
-			UpdatedAt:      fromMicros(r.UpdatedAt),
-		})
+		ds = append(ds, r.delivery())
 	}
 	return ds, nil
+}
+
+func (r deliveryRow) delivery() Delivery {
+	return Delivery{
+		ID:             r.ID,
+		ApplicationID:  r.ApplicationID,
+		EventID:        r.EventID,
+		SubscriptionID: r.SubscriptionID,
+		URL:            r.URL,
+		Status:         r.Status,
+		Attempts:       r.Attempts,
+		NextAttemptAt:  fromMicros(r.NextAttemptAt),
+		WorkflowID:     r.WorkflowID,
+		CreatedAt:      fromMicros(r.CreatedAt),
+		UpdatedAt:      fromMicros(r.UpdatedAt),
+		ResentFrom:     r.ResentFrom,
+		SupersededBy:   r.SupersededBy,
+		RecoveryID:     r.RecoveryID,
+	}
 }
 
 func (s *SQL) ListAttempts(ctx context.Context, deliveryID string) ([]Attempt, error) {

@@ -149,6 +149,15 @@ type Delivery struct {
 	// CreatedAt orders the message log; zero when added is UpdatedAt.
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// ResentFrom is the delivery this one resends; empty for the first
+	// delivery of its event to its subscription.
+	ResentFrom string
+	// SupersededBy is the newest resend of the same event to the same
+	// subscription, once there is one: a recovery skips this delivery.
+	SupersededBy string
+	// RecoveryID is the recovery that made this delivery; empty for any
+	// other.
+	RecoveryID string
 }
 
 // Attempt is one HTTP request of a delivery, as the attempt log shows it.
@@ -263,6 +272,7 @@ type Store interface {
 	TokenStore
 	Outbox
 	Retention
+	RecoveryStore
 
 	Ping(ctx context.Context) error
 	Close() error

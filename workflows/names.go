@@ -25,10 +25,14 @@ const (
 	// RetentionWorkflowName purges finished records; the schedule
 	// RetentionScheduleID starts it.
 	RetentionWorkflowName = "hookflow.Retention"
+	// RecoverWorkflowName resends what a subscription missed over a window.
+	RecoverWorkflowName = "hookflow.Recover"
 
 	SignalCancel = delivery.SignalCancel
 	SignalRetry  = delivery.SignalRetry
 	QueryStatus  = "status"
+	// QueryProgress is the query of a recovery: RecoverProgress.
+	QueryProgress = "progress"
 )
 
 // DeliveryTaskQueue is the task queue of the deliveries an event workflow
@@ -59,6 +63,7 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
 	r.RegisterWorkflowWithOptions(DeleteApplication, workflow.RegisterOptions{Name: DeleteApplicationWorkflowName})
 	r.RegisterWorkflowWithOptions(Retention, workflow.RegisterOptions{Name: RetentionWorkflowName})
+	r.RegisterWorkflowWithOptions(Recover, workflow.RegisterOptions{Name: RecoverWorkflowName})
 }
 
 // RetentionScheduleID is the id of the Temporal Schedule that runs

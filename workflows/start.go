@@ -1,13 +1,18 @@
 package workflows
 
 import (
+	"context"
+	"errors"
 	"time"
+
+	"go.temporal.io/api/serviceerror"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/ids"
 )
@@ -139,3 +144,25 @@ func RevivedState(deliveryID string, attempts int, log []delivery.Attempt, now t
 	}
 	return state
 }
+
+// StartResend starts, from a client, the workflow of a delivery that
+// resends another (or first delivers an event a subscription missed), for
+// the event workflows of taskQueue: a new delivery with its own id and
+// workflow, whose requests carry the event id as webhook-id like every
+// delivery of the event. A workflow of its id that is running, or has run,
+// is left as it is and counts as started: the resend was made already
+// (a recovery page run again after a crash, say). It is an
+// activities.Starter.
+func StartResend(ctx context.Context, c client.Client, taskQueue string, r activities.Resend) error {
+	in := NewDeliveryInput(r.ApplicationID, r.EventID, r.EventType, r.Target)
+	in.DeliveryID = r.DeliveryID
+	opts := DeliveryStartOptions(in, taskQueue, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+	_, err := c.ExecuteWorkflow(ctx, opts, DeliveryWorkflowName, in)
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &already) {
+		return nil
+	}
+	return err
+}
+
+var _ activities.Starter = StartResend

@@ -37,6 +37,10 @@ const (
 	// KindBaseline sends the same signed POSTs to the receiver straight
 	// from a goroutine pool: what the machine does without Hookflow.
 	KindBaseline = "baseline"
+	// KindRecover writes Events failed deliveries of one subscription
+	// straight into the database (an outage that is over), then makes one
+	// recover call and measures until every one has arrived again.
+	KindRecover = "recover"
 )
 
 // Scenario is one measured run.
@@ -64,6 +68,7 @@ func Scenarios(quick bool) []Scenario {
 			{Name: "steady-5x5-15s", Kind: KindSteady, Events: 75, Subscribers: 5, Rate: 5, Duration: 15 * time.Second},
 			{Name: "steady-20x5-15s", Kind: KindSteady, Events: 300, Subscribers: 5, Rate: 20, Duration: 15 * time.Second},
 			{Name: "baseline", Kind: KindBaseline, Events: 1000, Subscribers: 1},
+			{Name: "recover-1000", Kind: KindRecover, Events: 1000, Subscribers: 1},
 		}
 	}
 	return []Scenario{
@@ -75,6 +80,7 @@ func Scenarios(quick bool) []Scenario {
 		{Name: "steady-5x5-60s", Kind: KindSteady, Events: 300, Subscribers: 5, Rate: 5, Duration: time.Minute},
 		{Name: "steady-20x5-60s", Kind: KindSteady, Events: 1200, Subscribers: 5, Rate: 20, Duration: time.Minute},
 		{Name: "baseline", Kind: KindBaseline, Events: 5000, Subscribers: 1},
+		{Name: "recover-10000", Kind: KindRecover, Events: 10000, Subscribers: 1},
 	}
 }
 
@@ -183,6 +189,13 @@ type Result struct {
 	EagerWorkflowDenied float64            `json:"eager_workflow_denied"`
 	EagerActivities     float64            `json:"eager_activities"`
 
+	// RecoveryRuns and RecoveryEvents are the runs of the recovery
+	// workflow (recover scenario) and their history events in all;
+	// RecoveryEventsPerResend divides those by the deliveries resent.
+	RecoveryRuns            int     `json:"recovery_runs,omitempty"`
+	RecoveryEvents          int     `json:"recovery_history_events,omitempty"`
+	RecoveryEventsPerResend float64 `json:"recovery_history_events_per_resend,omitempty"`
+
 	LoadBefore string `json:"load_before"`
 	LoadAfter  string `json:"load_after"`
 }
@@ -288,6 +301,8 @@ func describe(s Scenario) string {
 		return fmt.Sprintf("%.0f events/s x %d subscribers for %s", s.Rate, s.Subscribers, s.Duration)
 	case KindBaseline:
 		return fmt.Sprintf("%d signed POSTs from a goroutine pool, no Hookflow", s.Events)
+	case KindRecover:
+		return fmt.Sprintf("%d failed deliveries of 1 subscriber recovered by one recover call", s.Events)
 	}
 	return fmt.Sprintf("%d events x %d subscribers at once", s.Events, s.Subscribers)
 }

@@ -141,3 +141,33 @@ func readHistory(ctx context.Context, c client.Client, workflowID, runID string,
 	}
 	return events, failures, nil
 }
+
+// countRecoveryHistories adds the history events of every run of the
+// recovery workflows of subID to res: the cost of the recovery itself,
+// beside the deliveries it started.
+func countRecoveryHistories(ctx context.Context, c client.Client, subID string, res *Result) error {
+	query := fmt.Sprintf("WorkflowType = '%s' AND %s = '%s' AND ExecutionStatus != 'Running'",
+		workflows.RecoverWorkflowName, workflows.AttrSubscriptionID.GetName(), subID)
+	var token []byte
+	for {
+		page, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, PageSize: 1000, NextPageToken: token})
+		if err != nil {
+			return fmt.Errorf("list recovery workflows: %w", err)
+		}
+		for _, info := range page.GetExecutions() {
+			res.RecoveryRuns++
+			res.RecoveryEvents += int(info.GetHistoryLength())
+		}
+		if token = page.GetNextPageToken(); len(token) == 0 {
+			break
+		}
+	}
+	if res.RecoveryRuns == 0 {
+		return fmt.Errorf("no closed recovery workflow of %s in visibility", subID)
+	}
+	n := max(res.Delivered, 1)
+	res.RecoveryEventsPerResend = float64(res.RecoveryEvents) / float64(n)
+	res.HistoryEvents += res.RecoveryEvents
+	res.EventsPerDelivery = float64(res.HistoryEvents) / float64(n)
+	return nil
+}

@@ -37,7 +37,7 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "to 1st attempt: from the producer sending POST /v1/events to the receiver getting the webhook (baseline: one POST's round trip).")
-	fmt.Fprintln(w, "hist ev/deliv: history events of every run of the event workflows and of every delivery workflow, divided by deliveries.")
+	fmt.Fprintln(w, "hist ev/deliv: history events of every run of the event workflows (recover: of the recovery workflow) and of every delivery workflow, divided by deliveries.")
 	fmt.Fprintln(w, "CPU ms/deliv: CPU of hookflow and the Temporal server per delivery (baseline: the sender's and receiver's).")
 	for _, x := range r.Results {
 		if x.Scenario.Kind == KindBaseline {
@@ -45,6 +45,9 @@ func (r Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "%s: event workflow runs %d (largest %d events, %d KiB); failed workflow tasks or child starts %d %v; %d histories read event by event",
 			x.label(), x.EventRuns, x.MaxEventRunEvents, x.MaxEventRunBytes>>10, x.WorkflowTaskFailures, x.FailureCauses, x.HistoriesChecked)
+		if x.Scenario.Kind == KindRecover {
+			fmt.Fprintf(w, "; recovery workflow runs %d, %d history events, %.3f per resent delivery", x.RecoveryRuns, x.RecoveryEvents, x.RecoveryEventsPerResend)
+		}
 		if x.TemporalCPUPer1k > 0 {
 			fmt.Fprintf(w, "; eager workflow starts %.0f (denied %.0f), eager activities %.0f; temporal peak RSS %.0f MB",
 				x.EagerWorkflowStarts, x.EagerWorkflowDenied, x.EagerActivities, x.TemporalPeakRSSMB)

@@ -18,8 +18,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/internal/testenv"
 	"github.com/hookflow/hookflow/signing"
+	"github.com/hookflow/hookflow/store"
 )
 
 // post is one event the bench posted.
@@ -87,9 +89,18 @@ func (b *bench) run(ctx context.Context, sc Scenario) (res Result) {
 	}
 	defer hf.stop()
 
-	b.progress("  creating %d subscriptions", sc.Subscribers)
-	if err := createSubscriptions(ctx, hf.url, eventType, sc.Subscribers, recv); err != nil {
-		return fail(err)
+	var recoverSub string
+	if sc.Kind == KindRecover {
+		// After hookflow has migrated the database it runs on.
+		b.progress("  writing %d failed deliveries", sc.Events)
+		if recoverSub, err = createOutage(ctx, dbURL, eventType, sc.Events, recv); err != nil {
+			return fail(err)
+		}
+	} else {
+		b.progress("  creating %d subscriptions", sc.Subscribers)
+		if err := createSubscriptions(ctx, hf.url, eventType, sc.Subscribers, recv); err != nil {
+			return fail(err)
+		}
 	}
 
 	pr := newProducer(hf.url, b.opts.Producers, b.opts.PayloadBytes)
@@ -105,8 +116,13 @@ func (b *bench) run(ctx context.Context, sc Scenario) (res Result) {
 	}
 	start := time.Now()
 	b.progress("  posting")
-	var posts []post
+	var (
+		posts    []post
+		recovery string
+	)
 	switch sc.Kind {
+	case KindRecover:
+		recovery, err = pr.recover(ctx, recoverSub)
 	case KindIdle:
 		posts, err = b.postIdle(ctx, sc, pr, eventType, recv)
 	case KindSteady:
@@ -138,6 +154,11 @@ func (b *bench) run(ctx context.Context, sc Scenario) (res Result) {
 	}
 
 	b.progress("  waiting for every workflow to close")
+	if recovery != "" {
+		if err := pr.waitRecovery(ctx, recovery); err != nil && res.Error == "" {
+			res.Error = err.Error()
+		}
+	}
 	if err := waitClosed(ctx, tc, eventType, sc.Deliveries()); err != nil && res.Error == "" {
 		res.Error = err.Error()
 	}
@@ -150,6 +171,11 @@ func (b *bench) run(ctx context.Context, sc Scenario) (res Result) {
 	b.progress("  counting history events")
 	if err := countHistories(ctx, tc, eventType, &res); err != nil && res.Error == "" {
 		res.Error = err.Error()
+	}
+	if recovery != "" {
+		if err := countRecoveryHistories(ctx, tc, recoverSub, &res); err != nil && res.Error == "" {
+			res.Error = err.Error()
+		}
 	}
 	if res.Error == "" && res.Requests != res.Delivered {
 		res.Error = fmt.Sprintf("%d repeated requests: not every delivery succeeded first time", res.Requests-res.Delivered)
@@ -211,9 +237,6 @@ func (b *bench) account(res *Result, before, after snapshot) {
 	res.CPUMsPerDelivery = total / n * 1000
 }
 
-// createSubscriptions writes n subscriptions of eventType straight into
-// Hookflow's database: setting up 10,000 through the API would take longer
-// than delivering to them and is not what is measured.
 // createSubscriptions subscribes n receiver URLs through the API, so that
 // each binary of a comparison (Compare) writes its own schema: the commit
 // before a change may not know the head's migrations.
@@ -545,4 +568,105 @@ func sendOnce(ctx context.Context, c *http.Client, url, id string, now time.Time
 		return fmt.Errorf("receiver answered %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// createOutage writes one subscription and n events of eventType whose
+// only delivery to it failed, created over the last minute, straight into
+// Hookflow's database: what an outage of the receiver leaves behind. It
+// returns the subscription's id.
+func createOutage(ctx context.Context, dbURL, eventType string, n int, recv *receiver) (string, error) {
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = st.Close() }()
+	secret, err := signing.NewSecret()
+	if err != nil {
+		return "", err
+	}
+	now := time.Now().UTC()
+	sub := store.Subscription{ApplicationID: store.DefaultApplication, ID: ids.NewSubscription(), URL: recv.url("0"),
+		EventTypes: []string{eventType}, Secret: secret, Status: store.SubscriptionActive, CreatedAt: now.Add(-time.Hour), UpdatedAt: now}
+	if err := st.CreateSubscription(ctx, sub); err != nil {
+		return "", err
+	}
+	const batch = 500
+	for from := 0; from < n; from += batch {
+		ds := make([]store.Delivery, 0, batch)
+		for i := from; i < min(from+batch, n); i++ {
+			id := eventID(eventType, i)
+			payload := `{"id":"` + id + `","type":"` + eventType + `","timestamp":"` + now.Format(time.RFC3339) + `","data":{}}`
+			created := now.Add(-time.Minute + time.Duration(i)*time.Millisecond)
+			if _, _, err := st.CreateEvent(ctx, store.Event{ApplicationID: store.DefaultApplication, ID: id, Type: eventType,
+				Payload: []byte(payload), BodyHash: id, WorkflowID: ids.EventWorkflow(store.DefaultApplication, id), RunID: "outage", CreatedAt: created}); err != nil {
+				return "", err
+			}
+			if err := st.MarkEventDispatched(ctx, store.DefaultApplication, id); err != nil {
+				return "", err
+			}
+			did := ids.Delivery(id, sub.ID)
+			ds = append(ds, store.Delivery{ID: did, ApplicationID: store.DefaultApplication, EventID: id, SubscriptionID: sub.ID, URL: sub.URL,
+				Status: store.DeliveryFailed, Attempts: 1, WorkflowID: ids.DeliveryWorkflow(store.DefaultApplication, did), UpdatedAt: now})
+		}
+		if err := st.AddDeliveries(ctx, ds); err != nil {
+			return "", err
+		}
+	}
+	return sub.ID, nil
+}
+
+// recover asks for the recovery of the last two hours of subID and
+// returns the recovery's id.
+func (p *producer) recover(ctx context.Context, subID string) (string, error) {
+	body, _ := json.Marshal(map[string]any{"since": time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)})
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := p.call(ctx, http.MethodPost, "/v1/subscriptions/"+subID+"/recover", body, http.StatusAccepted, &out); err != nil {
+		return "", err
+	}
+	return out.ID, nil
+}
+
+// waitRecovery waits until the recovery id has completed.
+func (p *producer) waitRecovery(ctx context.Context, id string) error {
+	for {
+		var out struct {
+			Status string `json:"status"`
+			Resent int    `json:"resent"`
+		}
+		if err := p.call(ctx, http.MethodGet, "/v1/recoveries/"+id, nil, http.StatusOK, &out); err != nil {
+			return err
+		}
+		switch out.Status {
+		case "completed":
+			return nil
+		case "running":
+		default:
+			return fmt.Errorf("recovery %s ended %s after %d resends", id, out.Status, out.Resent)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("recovery %s still running when the scenario timed out", id)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (p *producer) call(ctx context.Context, method, path string, body []byte, want int, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, p.url+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
+	}
+	return json.Unmarshal(raw, out)
 }

@@ -72,6 +72,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Parallel()
 		exerciseRetention(t, newStore)
 	})
+	t.Run("Recoveries", func(t *testing.T) {
+		t.Parallel()
+		exerciseRecoveries(t, newStore)
+	})
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
 		require.NoError(t, newStore(t).Ping(t.Context()))
