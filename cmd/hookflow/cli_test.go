@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -210,9 +211,9 @@ func TestSendAnEventAndSeeItDelivered(t *testing.T) {
 	require.Equal(t, "order-1-created", acc.ID)
 	require.Equal(t, "accepted", acc.Status)
 
-	var page client.Page[client.DeliverySummary]
+	var page client.Page[client.DeliveryLogItem]
 	require.Eventually(t, func() bool {
-		page = client.Page[client.DeliverySummary]{}
+		page = client.Page[client.DeliveryLogItem]{}
 		hookflowJSON(t, env, &page, "deliveries", "list", "--event", acc.ID)
 		return len(page.Data) == 1 && page.Data[0].Status == "succeeded"
 	}, time.Minute, 250*time.Millisecond, "the delivery succeeds")
@@ -228,7 +229,7 @@ func TestSendAnEventAndSeeItDelivered(t *testing.T) {
 	require.Equal(t, "billing", got[0].Header.Get("X-Team"))
 
 	// The filter keeps what matches, and an empty list is [] in JSON.
-	var failed client.Page[client.DeliverySummary]
+	var failed client.Page[client.DeliveryLogItem]
 	hookflowJSON(t, env, &failed, "deliveries", "list", "--event", acc.ID, "--status", "failed")
 	require.NotNil(t, failed.Data)
 	require.Empty(t, failed.Data)
@@ -463,4 +464,75 @@ func TestAppsAndTheirTokens(t *testing.T) {
 	r = hookflow(t, admin, "apps", "get", "globex")
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stderr, "(404)")
+}
+
+// The message log from the terminal: an outage fails two deliveries, the
+// log lists them, one recover brings both back, and a resend sends a
+// succeeded one again.
+func TestMessageLogResendAndRecover(t *testing.T) {
+	h := testenv.StartHookflow(t, tp, app.ModeServe, func(c *config.Config) { c.APIKeys = []string{"cli-key"} })
+	env := []string{"HOOKFLOW_URL=" + h.URL, "HOOKFLOW_API_KEY=cli-key"}
+	var healthy atomic.Bool
+	receiver := testenv.NewReceiver(t)
+	receiver.Respond = func(_ int, w http.ResponseWriter) {
+		if healthy.Load() {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	var sub client.Subscription
+	hookflowJSON(t, env, &sub, "subscriptions", "create", "--url", receiver.URL, "--event-type", "invoice.*",
+		"--retry-max-attempts", "1")
+	receiver.SetSecret(sub.Secret)
+	for _, id := range []string{"inv-1", "inv-2"} {
+		hookflowJSON(t, env, &client.Accepted{}, "events", "send", "--type", "invoice.paid", "--id", id, "--data", `{}`)
+	}
+
+	var failed client.Page[client.DeliveryLogItem]
+	require.Eventually(t, func() bool {
+		failed = client.Page[client.DeliveryLogItem]{}
+		hookflowJSON(t, env, &failed, "deliveries", "list", "--subscription", sub.ID, "--status", "failed", "--since", "10m")
+		return len(failed.Data) == 2
+	}, time.Minute, 250*time.Millisecond, "both fail during the outage")
+	require.Equal(t, "inv-2", failed.Data[0].EventID, "newest first")
+
+	var events client.Page[client.EventLogItem]
+	hookflowJSON(t, env, &events, "events", "list", "--type", "invoice.paid", "--limit", "1")
+	require.Len(t, events.Data, 1)
+	require.True(t, events.HasMore)
+	require.NotEmpty(t, events.NextCursor)
+	r := hookflow(t, env, "events", "list", "--cursor", events.NextCursor)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Regexp(t, `(?m)^inv-1\s+invoice\.paid\s+`, r.stdout)
+	require.NotContains(t, r.stdout, "inv-2")
+
+	healthy.Store(true)
+	var rec client.Recovery
+	hookflowJSON(t, env, &rec, "recover", sub.ID, "--since", "10m", "--wait")
+	require.Equal(t, "completed", rec.Status)
+	require.Equal(t, 2, rec.Resent)
+	var again client.Recovery
+	hookflowJSON(t, env, &again, "recover", "get", rec.ID)
+	require.Equal(t, rec.Resent, again.Resent)
+	require.Eventually(t, func() bool { return receiver.Count() == 4 }, time.Minute, 100*time.Millisecond,
+		"two failed attempts, then both events once more")
+
+	var ok client.Page[client.DeliveryLogItem]
+	require.Eventually(t, func() bool {
+		ok = client.Page[client.DeliveryLogItem]{}
+		hookflowJSON(t, env, &ok, "deliveries", "list", "--event", "inv-1", "--status", "succeeded")
+		return len(ok.Data) == 1
+	}, time.Minute, 250*time.Millisecond)
+	var resent client.Resent
+	hookflowJSON(t, env, &resent, "deliveries", "resend", ok.Data[0].ID)
+	require.NotEqual(t, ok.Data[0].ID, resent.ID, "a resend is a new delivery")
+	require.Eventually(t, func() bool { return receiver.Count() == 5 }, time.Minute, 100*time.Millisecond)
+	last := receiver.Requests()[4]
+	require.NoError(t, last.VerifyErr)
+	require.Equal(t, "inv-1", last.Header.Get("webhook-id"), "the same webhook-id, for the receiver to dedupe")
+
+	r = hookflow(t, env, "recover", sub.ID, "--since", "yesterday")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "--since")
 }

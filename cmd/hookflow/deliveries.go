@@ -12,12 +12,12 @@ import (
 
 func newDeliveriesCommand() *cobra.Command {
 	r := &remote{}
-	cmd := groupCommand("deliveries", "Inspect deliveries and steer them: retry now, cancel",
+	cmd := groupCommand("deliveries", "Inspect deliveries and steer them: retry now, cancel, resend",
 		`A delivery is one event on its way to one subscription: its attempts, its
 status, and the Temporal workflow that runs it.`)
 	cmd.Aliases = []string{"delivery"}
 	addRemoteFlags(cmd, r)
-	cmd.AddCommand(deliveriesGet(r), deliveriesList(r),
+	cmd.AddCommand(deliveriesGet(r), deliveriesList(r), deliveriesResend(r),
 		deliveriesSteer(r, "retry", "Attempt a delivery now; a delivery that failed for good starts a new round",
 			(*client.Client).RetryDelivery),
 		deliveriesSteer(r, "cancel", "Cancel a delivery that has not finished", (*client.Client).CancelDelivery),
@@ -60,43 +60,6 @@ func deliveriesGet(r *remote) *cobra.Command {
 			})
 		},
 	}
-}
-
-func deliveriesList(r *remote) *cobra.Command {
-	var eventID, status string
-	cmd := &cobra.Command{
-		Use:   "list --event ID [--status STATUS]",
-		Short: "List the deliveries of an event",
-		Long: `List the deliveries of an event, optionally only those in one status
-(pending, scheduled, delivering, retrying, held, succeeded, failed,
-cancelled). They are read from the event; the message log's list of every
-delivery, filtered by subscription, status and time, comes with the
-message-log routes (GET /v1/deliveries).`,
-		Example: `  hookflow deliveries list --event order-1-created --status failed --json`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := r.client(cmd)
-			if err != nil {
-				return err
-			}
-			all, err := c.EventDeliveries(cmd.Context(), eventID)
-			if err != nil {
-				return err
-			}
-			page := client.Page[client.DeliverySummary]{Data: []client.DeliverySummary{}}
-			for _, d := range all {
-				if status == "" || d.Status == status {
-					page.Data = append(page.Data, d)
-				}
-			}
-			return r.print(cmd, page, func(w io.Writer) { deliveriesTable(w, page.Data) })
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&eventID, "event", "", "the event whose deliveries to list (required)")
-	f.StringVar(&status, "status", "", "only deliveries in this status")
-	mustRequire(cmd, "event")
-	return cmd
 }
 
 // deliveriesSteer is retry or cancel: a signal to the delivery's workflow.

@@ -19,7 +19,7 @@ func newEventsCommand() *cobra.Command {
 types match its type, each delivery with its own retries.`)
 	cmd.Aliases = []string{"event"}
 	addRemoteFlags(cmd, r)
-	cmd.AddCommand(eventsSend(r), eventsGet(r), eventsCancel(r))
+	cmd.AddCommand(eventsSend(r), eventsGet(r), eventsList(r), eventsCancel(r))
 	return cmd
 }
 

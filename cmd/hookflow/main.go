@@ -86,7 +86,7 @@ print a table, or JSON with --json, and exit non-zero on any error.`,
 	)
 	root.AddCommand(serverCommands()...)
 	root.AddCommand(newMigrateCommand(), newVersionCommand())
-	root.AddCommand(newAppsCommand(), newSubscriptionsCommand(), newEventsCommand(), newDeliveriesCommand())
+	root.AddCommand(newAppsCommand(), newSubscriptionsCommand(), newEventsCommand(), newDeliveriesCommand(), newRecoverCommand())
 	return root
 }
 
