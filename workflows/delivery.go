@@ -319,6 +319,10 @@ func (r *deliveryRun) attempt(ctx workflow.Context) (delivery.Decision, bool) {
 			WaitForCancellation: true,
 			RetryPolicy:         retry,
 			Summary:             "attempt " + strconv.Itoa(in.Attempt) + " to " + r.in.URL,
+			// Activities inherit their workflow's priority; set here as
+			// well, so that the retries of deliveries started before
+			// fairness keys existed take turns with the rest too.
+			Priority: Priority(r.in.ApplicationID),
 		})
 		fut = workflow.ExecuteActivity(actx, activities.DeliverName, in)
 	}
