@@ -163,7 +163,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Att
 // gets back (README, "Architecture", says why).
 func (a *Activities) report(ctx context.Context, in DeliverInput, target string, res delivery.Attempt) (delivery.Attempt, error) {
 	now := a.now()
-	d := delivery.Decide(in.Policy, delivery.Round{Attempts: in.RoundAttempt, Start: in.RoundStart}, res.Facts(now))
+	d := delivery.Decide(in.Policy, round(in), res.Facts(now))
 	if !d.Final() {
 		d.Apply(&res)
 	}
@@ -206,13 +206,20 @@ func (a *Activities) cancelledInFlight(ctx context.Context, in DeliverInput, res
 		return res, ctx.Err()
 	}
 	res.Error = "cancelled while sending"
-	d := delivery.Decide(in.Policy, delivery.Round{Attempts: in.RoundAttempt, Start: in.RoundStart}, res.Facts(a.now()))
+	d := delivery.Decide(in.Policy, round(in), res.Facts(a.now()))
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	if err := a.Store.RecordAttempt(sctx, toStoreAttempt(in.DeliveryID, res), d.Status, d.NextAttemptAt); err != nil {
 		activity.GetLogger(ctx).Warn("cannot log a cancelled attempt", "delivery", in.DeliveryID, "err", err)
 	}
 	return res, temporal.NewCanceledError(res)
+}
+
+// round is the attempt's round as Decide reads it, with the jitter of the
+// wait that follows this attempt. The decision is the activity's result,
+// recorded in history, so a change here changes no replay.
+func round(in DeliverInput) delivery.Round {
+	return delivery.Round{Attempts: in.RoundAttempt, Start: in.RoundStart, Jitter: delivery.JitterOf(in.DeliveryID, in.Attempt)}
 }
 
 func stopping(ctx context.Context) bool {
