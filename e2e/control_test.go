@@ -23,8 +23,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/hookflow/hookflow/app"
-	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/config"
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/internal/testenv"
 	"github.com/hookflow/hookflow/workflows"
 )
