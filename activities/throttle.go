@@ -8,6 +8,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/store"
 )
 
@@ -52,6 +53,7 @@ func (a *Activities) throttle(ctx context.Context, in DeliverInput, sub store.Su
 	if sub.MaxInFlight > 0 {
 		holder := in.DeliveryID + "#" + strconv.Itoa(in.Attempt)
 		poll := flightPollMin
+		var waiting func()
 		for {
 			now := a.now()
 			ok, err := a.Store.AcquireFlight(ctx, sub.ID, holder, sub.MaxInFlight, now, now.Add(timeout+flightLeaseMargin))
@@ -60,6 +62,10 @@ func (a *Activities) throttle(ctx context.Context, in DeliverInput, sub store.Su
 			}
 			if ok {
 				break
+			}
+			if waiting == nil {
+				waiting = a.Metrics.Throttled(metrics.LimitMaxInFlight)
+				defer waiting()
 			}
 			if time.Now().Add(poll).After(latest) {
 				return nil, errThrottled
@@ -91,9 +97,14 @@ func (a *Activities) throttle(ctx context.Context, in DeliverInput, sub store.Su
 			release()
 			return nil, errThrottled
 		}
-		if err := sleep(ctx, wait); err != nil {
-			release()
-			return nil, err
+		if wait > 0 {
+			done := a.Metrics.Throttled(metrics.LimitRateLimit)
+			err := sleep(ctx, wait)
+			done()
+			if err != nil {
+				release()
+				return nil, err
+			}
 		}
 	}
 	return release, nil

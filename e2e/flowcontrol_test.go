@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"net/http"
+	"regexp"
 	"sort"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,7 +53,19 @@ func TestRateLimitSpacesRequests(t *testing.T) {
 
 	const n = 24
 	postAll(t, h.URL+"/v1/events", n)
+	// While they wait, the worker says so.
+	waiting := regexp.MustCompile(`(?m)^hookflow_deliveries_throttled\{limit="rate_limit"\} ([0-9]+)`)
+	var most int
+	require.Eventually(t, func() bool {
+		_, text := getText(t, h.URL+"/metrics")
+		if m := waiting.FindStringSubmatch(text); m != nil {
+			v, _ := strconv.Atoi(m[1])
+			most = max(most, v)
+		}
+		return most > 0
+	}, 10*time.Second, 50*time.Millisecond, "hookflow_deliveries_throttled shows the waiting attempts")
 	require.Eventually(t, func() bool { return distinctEvents(r) >= n }, 2*time.Minute, 20*time.Millisecond)
+	t.Logf("up to %d attempts seen waiting for their turn", most)
 	var at []time.Time
 	for _, req := range r.Requests() {
 		at = append(at, req.At)
