@@ -316,6 +316,12 @@ func (s *SQL) DeleteSubscription(ctx context.Context, app, id string) error {
 		if err := mustAffect(res, err); err != nil {
 			return fmt.Errorf("store: delete subscription %s: %w", id, err)
 		}
+		// Its flow-control state goes with it.
+		for _, table := range []string{"flight_leases", "rate_schedule"} {
+			if _, err := exec(ctx, tx, `DELETE FROM `+table+` WHERE subscription_id = ?`, id); err != nil {
+				return fmt.Errorf("store: delete %s of %s: %w", table, id, err)
+			}
+		}
 		return nil
 	})
 }
