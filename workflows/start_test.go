@@ -124,3 +124,9 @@ func TestFairnessKeyIsTheApplication(t *testing.T) {
 	require.Equal(t, exact, workflows.FairnessKey(exact))
 	require.Equal(t, temporal.Priority{FairnessKey: "acme"}, workflows.Priority("acme"))
 }
+
+// A recovery takes turns as its application too.
+func TestARecoveryStartsWithItsApplicationsFairnessKey(t *testing.T) {
+	opts := workflows.RecoverStartOptions(workflows.RecoverInput{ApplicationID: "acme", SubscriptionID: "sub_1"}, "recover:acme/sub_1", "hookflow")
+	require.Equal(t, temporal.Priority{FairnessKey: "acme"}, opts.Priority)
+}
