@@ -123,9 +123,22 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Att
 	if sub.Status == store.SubscriptionPaused {
 		res.Kind, res.Error = delivery.KindNotSent, "subscription is paused; nothing was sent"
 	} else {
-		start := time.Now()
-		a.post(ctx, in, sub, event.Payload, &res)
-		a.Metrics.Attempt(sub.ID, time.Since(start), res.Kind == delivery.KindAnswered && res.StatusCode >= 200 && res.StatusCode < 300)
+		release, err := a.throttle(ctx, in, sub, a.attemptTimeout(in))
+		switch {
+		case err == nil:
+			// The attempt starts when its request goes, not when it
+			// began to wait for a slot.
+			res.StartedAt = a.now()
+			start := time.Now()
+			a.post(ctx, in, sub, event.Payload, &res)
+			release()
+			a.Metrics.Attempt(sub.ID, time.Since(start), res.Kind == delivery.KindAnswered && res.StatusCode >= 200 && res.StatusCode < 300)
+		case errors.Is(err, errThrottled), ctx.Err() != nil:
+			// Nothing was sent; a cancel while waiting ends as one in flight.
+			res.Kind, res.Error = delivery.KindNotSent, err.Error()
+		default:
+			return delivery.Attempt{}, fmt.Errorf("flow control of %s: %w", in.SubscriptionID, err)
+		}
 	}
 	// What the receiver sent back goes to the attempt log and into the
 	// workflow history; a receiver that echoes its own secret must not put
@@ -163,7 +176,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Att
 // gets back (README, "Architecture", says why).
 func (a *Activities) report(ctx context.Context, in DeliverInput, target string, res delivery.Attempt) (delivery.Attempt, error) {
 	now := a.now()
-	d := delivery.Decide(in.Policy, delivery.Round{Attempts: in.RoundAttempt, Start: in.RoundStart}, res.Facts(now))
+	d := delivery.Decide(in.Policy, round(in), res.Facts(now))
 	if !d.Final() {
 		d.Apply(&res)
 	}
@@ -206,13 +219,28 @@ func (a *Activities) cancelledInFlight(ctx context.Context, in DeliverInput, res
 		return res, ctx.Err()
 	}
 	res.Error = "cancelled while sending"
-	d := delivery.Decide(in.Policy, delivery.Round{Attempts: in.RoundAttempt, Start: in.RoundStart}, res.Facts(a.now()))
+	d := delivery.Decide(in.Policy, round(in), res.Facts(a.now()))
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	if err := a.Store.RecordAttempt(sctx, toStoreAttempt(in.DeliveryID, res), d.Status, d.NextAttemptAt); err != nil {
 		activity.GetLogger(ctx).Warn("cannot log a cancelled attempt", "delivery", in.DeliveryID, "err", err)
 	}
 	return res, temporal.NewCanceledError(res)
+}
+
+// round is the attempt's round as Decide reads it, with the jitter of the
+// wait that follows this attempt. The decision is the activity's result,
+// recorded in history, so a change here changes no replay.
+func round(in DeliverInput) delivery.Round {
+	return delivery.Round{Attempts: in.RoundAttempt, Start: in.RoundStart, Jitter: delivery.JitterOf(in.DeliveryID, in.Attempt)}
+}
+
+// attemptTimeout is how long the attempt's request may take.
+func (a *Activities) attemptTimeout(in DeliverInput) time.Duration {
+	if in.Timeout > 0 {
+		return in.Timeout
+	}
+	return a.Defaults.AttemptTimeout
 }
 
 func stopping(ctx context.Context) bool {

@@ -117,7 +117,13 @@ func attemptOf(t *testing.T, err error) (delivery.Attempt, *temporal.Application
 	return res, appErr
 }
 
+// A Retry-After longer than the backoff is the wait, exactly: jitter never
+// brings an attempt before it. Otherwise the backoff applies, shortened by
+// the delivery's jitter.
 func TestRetryAfterOn429And503IsHonouredAndCapped(t *testing.T) {
+	backoff := 5 * time.Second
+	jittered := delivery.Jittered(backoff, delivery.JitterOf(newFixture(t, "http://127.0.0.1:1").in.DeliveryID, 1))
+	require.Less(t, jittered, backoff)
 	cases := []struct {
 		name, header string
 		status       int
@@ -126,8 +132,8 @@ func TestRetryAfterOn429And503IsHonouredAndCapped(t *testing.T) {
 		{"429 seconds", "120", http.StatusTooManyRequests, 120 * time.Second},
 		{"503 HTTP date", time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC).Format(http.TimeFormat), http.StatusServiceUnavailable, 30 * time.Minute},
 		{"capped", "9999999", http.StatusTooManyRequests, delivery.MaxRetryAfter},
-		{"shorter than the backoff", "1", http.StatusTooManyRequests, 5 * time.Second},
-		{"ignored on 500", "120", http.StatusInternalServerError, 5 * time.Second},
+		{"shorter than the backoff", "1", http.StatusTooManyRequests, jittered},
+		{"ignored on 500", "120", http.StatusInternalServerError, jittered},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

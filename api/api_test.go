@@ -349,3 +349,57 @@ func TestRotateSecretKeepsTheOldOneSigningForTheGrace(t *testing.T) {
 	e := requireError(t, ta.do(t, "POST", "/v1/subscriptions/"+sub.ID+"/rotate-secret", map[string]any{"secret": "short"}), http.StatusBadRequest, "validation_failed")
 	require.Equal(t, "webhook_secret", e.fields()["secret"])
 }
+
+// rate_limit and max_in_flight: set on create, changed and removed by
+// PATCH, and refused with a 400 naming the field when out of range.
+func TestFlowControlFieldsAreValidatedAndPatched(t *testing.T) {
+	ta := newTestAPI(t, apiOptions{})
+	type limits struct {
+		ID          string   `json:"id"`
+		RateLimit   *float64 `json:"rate_limit"`
+		MaxInFlight *int     `json:"max_in_flight"`
+	}
+	var sub limits
+	r := ta.do(t, "POST", "/v1/subscriptions", map[string]any{
+		"url": "https://example.com/a", "event_types": []string{"order.*"}, "rate_limit": 2.5, "max_in_flight": 3,
+	})
+	require.Equal(t, http.StatusCreated, r.Code, "%s", r.Body)
+	r.json(t, &sub)
+	require.Equal(t, 2.5, *sub.RateLimit)
+	require.Equal(t, 3, *sub.MaxInFlight)
+
+	var got limits
+	r = ta.do(t, "PATCH", "/v1/subscriptions/"+sub.ID, map[string]any{"max_in_flight": 10})
+	require.Equal(t, http.StatusOK, r.Code, "%s", r.Body)
+	r.json(t, &got)
+	require.Equal(t, 10, *got.MaxInFlight)
+	require.Equal(t, 2.5, *got.RateLimit, "left out, kept")
+
+	got = limits{}
+	r = ta.do(t, "PATCH", "/v1/subscriptions/"+sub.ID, map[string]any{"rate_limit": nil, "max_in_flight": nil})
+	require.Equal(t, http.StatusOK, r.Code, "%s", r.Body)
+	r.json(t, &got)
+	require.Nil(t, got.RateLimit, "null removes the limit")
+	require.Nil(t, got.MaxInFlight, "null removes the cap")
+	stored, err := ta.store.GetSubscription(context.Background(), store.DefaultApplication, sub.ID)
+	require.NoError(t, err)
+	require.Zero(t, stored.RateLimit)
+	require.Zero(t, stored.MaxInFlight)
+
+	for body, field := range map[string]string{
+		`{"rate_limit":0}`:         "rate_limit",
+		`{"rate_limit":-1}`:        "rate_limit",
+		`{"rate_limit":10001}`:     "rate_limit",
+		`{"rate_limit":"fast"}`:    "rate_limit",
+		`{"max_in_flight":0}`:      "max_in_flight",
+		`{"max_in_flight":1001}`:   "max_in_flight",
+		`{"max_in_flight":1.5}`:    "max_in_flight",
+		`{"max_in_flight":100000}`: "max_in_flight",
+	} {
+		e := requireError(t, ta.do(t, "PATCH", "/v1/subscriptions/"+sub.ID, body), http.StatusBadRequest, "validation_failed")
+		require.Contains(t, e.fields(), field, "PATCH %s: %+v", body, e.Error.Details)
+		create := `{"url":"https://example.com/b","event_types":["a.*"],` + body[1:]
+		e = requireError(t, ta.do(t, "POST", "/v1/subscriptions", create), http.StatusBadRequest, "validation_failed")
+		require.Contains(t, e.fields(), field, "POST %s: %+v", create, e.Error.Details)
+	}
+}

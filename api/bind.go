@@ -65,7 +65,7 @@ func newValidator() *validator.Validate {
 		return strings.HasPrefix(s, signing.SecretPrefix) && err == nil
 	}))
 	registerOptional(v, optional[string]{}, optional[[]string]{}, optional[map[string]string]{},
-		optional[retryRequest]{}, optional[float64]{})
+		optional[retryRequest]{}, optional[float64]{}, optional[int]{})
 	return v
 }
 

@@ -27,6 +27,8 @@ type createSubscriptionRequest struct {
 	Headers        map[string]string `json:"headers" validate:"max=32,dive,keys,required,max=256,endkeys,max=4096"`
 	Retry          *retryRequest     `json:"retry"`
 	TimeoutSeconds *float64          `json:"timeout_seconds" validate:"omitempty,gte=1,lte=60"`
+	RateLimit      *float64          `json:"rate_limit" validate:"omitnil,gt=0,lte=10000"`
+	MaxInFlight    *int              `json:"max_in_flight" validate:"omitnil,gte=1,lte=1000"`
 }
 
 type subscriptionResponse struct {
@@ -37,6 +39,8 @@ type subscriptionResponse struct {
 	Headers        map[string]string    `json:"headers"`
 	Retry          *store.RetryOverride `json:"retry,omitempty"`
 	TimeoutSeconds *float64             `json:"timeout_seconds,omitempty"`
+	RateLimit      *float64             `json:"rate_limit,omitempty"`
+	MaxInFlight    *int                 `json:"max_in_flight,omitempty"`
 	Status         string               `json:"status"`
 	Secret         string               `json:"secret,omitempty"`
 	// PreviousSecretExpiresAt is when the secret a rotation replaced stops
@@ -58,6 +62,12 @@ func toSubscriptionResponse(s store.Subscription, withSecret bool) subscriptionR
 		secs := s.Timeout.Seconds()
 		r.TimeoutSeconds = &secs
 	}
+	if s.RateLimit > 0 {
+		r.RateLimit = &s.RateLimit
+	}
+	if s.MaxInFlight > 0 {
+		r.MaxInFlight = &s.MaxInFlight
+	}
 	if withSecret {
 		r.Secret = s.Secret
 	}
@@ -78,6 +88,14 @@ func (r *retryRequest) toStore() *store.RetryOverride {
 	}
 }
 
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
 func seconds(f *float64) time.Duration {
 	if f == nil {
 		return 0
@@ -94,6 +112,7 @@ func (h *handlers) createSubscription(c *gin.Context) {
 	sub, err := h.svc.CreateSubscription(c.Request.Context(), appOf(c), service.NewSubscription{
 		URL: req.URL, EventTypes: req.EventTypes, Description: req.Description, Secret: req.Secret,
 		Headers: req.Headers, Retry: req.Retry.toStore(), Timeout: seconds(req.TimeoutSeconds),
+		RateLimit: deref(req.RateLimit), MaxInFlight: deref(req.MaxInFlight),
 	})
 	if err != nil {
 		writeError(c, err)
@@ -177,6 +196,8 @@ type patchSubscriptionRequest struct {
 	Headers        optional[map[string]string] `json:"headers" validate:"omitnil,max=32,dive,keys,required,max=256,endkeys,max=4096"`
 	Retry          optional[retryRequest]      `json:"retry" validate:"omitnil"`
 	TimeoutSeconds optional[float64]           `json:"timeout_seconds" validate:"omitnil,gte=1,lte=60"`
+	RateLimit      optional[float64]           `json:"rate_limit" validate:"omitnil,gt=0,lte=10000"`
+	MaxInFlight    optional[int]               `json:"max_in_flight" validate:"omitnil,gte=1,lte=1000"`
 	Status         optional[string]            `json:"status" validate:"omitnil,oneof=active paused"`
 }
 
@@ -200,6 +221,8 @@ func (h *handlers) patchSubscription(c *gin.Context) {
 	p := service.SubscriptionPatch{
 		SetHeaders: req.Headers.Set, Headers: req.Headers.Value,
 		SetRetry: req.Retry.Set, SetTimeout: req.TimeoutSeconds.Set,
+		SetRateLimit: req.RateLimit.Set, RateLimit: req.RateLimit.Value,
+		SetMaxInFlight: req.MaxInFlight.Set, MaxInFlight: req.MaxInFlight.Value,
 	}
 	if req.URL.has() {
 		p.URL = &req.URL.Value

@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 		// from the environment; redirects are answers, never followed. As
 		// many idle connections per host as the worker has delivery slots,
 		// so a fan-out to one host reuses them instead of handshaking again.
-		HTTP: netguard.NewHTTPClient(targets, netguard.ClientOptions{MaxIdleConns: 512, MaxIdleConnsPerHost: worker.DeliverySlots}),
+		HTTP: netguard.NewHTTPClient(targets, netguard.ClientOptions{MaxIdleConns: 512, MaxIdleConnsPerHost: cfg.DeliverySlots}),
 	}
 	if err := a.listen(); err != nil {
 		a.Close()
@@ -266,7 +266,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.warnings()
 	g, ctx := errgroup.WithContext(ctx)
 	if a.mode != ModeAPI {
-		w := worker.New(a.temporal, a.cfg.TaskQueue, a.acts)
+		w := worker.New(a.temporal, a.cfg.TaskQueue, a.acts, a.cfg.DeliverySlots)
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}

@@ -15,7 +15,11 @@ type Subscription struct {
 	Headers        map[string]string `json:"headers"`
 	Retry          *Retry            `json:"retry,omitempty"`
 	TimeoutSeconds float64           `json:"timeout_seconds,omitempty"`
-	Status         string            `json:"status"`
+	// RateLimit is at most how many requests a second it gets; 0: none.
+	RateLimit float64 `json:"rate_limit,omitempty"`
+	// MaxInFlight is at most how many requests it gets at once; 0: none.
+	MaxInFlight int    `json:"max_in_flight,omitempty"`
+	Status      string `json:"status"`
 	// Secret is only in the answers to create and rotate-secret.
 	Secret string `json:"secret,omitempty"`
 	// PreviousSecretExpiresAt is, while a rotated-out secret still signs,
@@ -45,10 +49,14 @@ type NewSubscription struct {
 	Headers        map[string]string `json:"headers,omitempty"`
 	Retry          *Retry            `json:"retry,omitempty"`
 	TimeoutSeconds float64           `json:"timeout_seconds,omitempty"`
+	// RateLimit (requests a second, > 0) and MaxInFlight (≥ 1); 0: none.
+	RateLimit   float64 `json:"rate_limit,omitempty"`
+	MaxInFlight int     `json:"max_in_flight,omitempty"`
 }
 
 // SubscriptionPatch is a change: fields left at their zero value keep
-// theirs; Null clears Description, Headers, Retry and TimeoutSeconds.
+// theirs; Null clears Description, Headers, Retry, TimeoutSeconds,
+// RateLimit and MaxInFlight.
 type SubscriptionPatch struct {
 	URL            string                      `json:"url,omitempty"`
 	EventTypes     []string                    `json:"event_types,omitempty"`
@@ -56,6 +64,8 @@ type SubscriptionPatch struct {
 	Headers        Nullable[map[string]string] `json:"headers,omitzero"`
 	Retry          Nullable[Retry]             `json:"retry,omitzero"`
 	TimeoutSeconds Nullable[float64]           `json:"timeout_seconds,omitzero"`
+	RateLimit      Nullable[float64]           `json:"rate_limit,omitzero"`
+	MaxInFlight    Nullable[int]               `json:"max_in_flight,omitzero"`
 	// Status is "paused" or "active".
 	Status string `json:"status,omitempty"`
 }

@@ -26,6 +26,7 @@
 //	HOOKFLOW_RETENTION               finished events, deliveries and attempts older than this are purged, 0 = keep everything [720h]
 //	HOOKFLOW_RETENTION_INTERVAL      how often the hookflow-retention schedule starts a purge [1h]
 //	HOOKFLOW_MAX_BODY_BYTES          largest accepted request body [262144]
+//	HOOKFLOW_DELIVERY_SLOTS          deliveries (attempts in flight) one worker process works on at once [256]
 //	HOOKFLOW_MAX_PENDING_EVENTS      accepted events waiting for their workflow to start past which a post is 503 with Retry-After, 0 = no bound [100000]
 //	HOOKFLOW_SECRET_ROTATION_GRACE   how long a rotated-out secret keeps signing beside the new one [24h]
 //	HOOKFLOW_ALLOW_UNKNOWN_EVENT_TYPES  accept events whose type is not registered under /v1/event-types [true]
@@ -67,6 +68,10 @@ type Config struct {
 	// RetentionInterval. Zero keeps everything (and removes the schedule).
 	Retention         time.Duration `env:"HOOKFLOW_RETENTION" envDefault:"720h"`
 	RetentionInterval time.Duration `env:"HOOKFLOW_RETENTION_INTERVAL" envDefault:"1h"`
+	// DeliverySlots bounds the deliveries one worker process works on at
+	// once (workflow tasks, and the attempts running in them); the rest
+	// wait in Temporal's task queue, where fairness orders them.
+	DeliverySlots int `env:"HOOKFLOW_DELIVERY_SLOTS" envDefault:"256"`
 	// MaxPendingEvents bounds the outbox: while this many accepted events
 	// wait for their workflow to start (Temporal down for long, say), a
 	// new event is refused with 503 and Retry-After, so that the backlog
@@ -167,6 +172,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("HOOKFLOW_MAX_BODY_BYTES must be positive"))
+	}
+	if c.DeliverySlots < 1 {
+		errs = append(errs, errors.New("HOOKFLOW_DELIVERY_SLOTS must be at least 1"))
 	}
 	if c.MaxPendingEvents < 0 {
 		errs = append(errs, errors.New("HOOKFLOW_MAX_PENDING_EVENTS must not be negative (0 means no bound)"))

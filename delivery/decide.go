@@ -1,6 +1,10 @@
 package delivery
 
-import "time"
+import (
+	"hash/fnv"
+	"strconv"
+	"time"
+)
 
 // Outcome is what follows an attempt.
 type Outcome string
@@ -29,6 +33,32 @@ const (
 type Round struct {
 	Attempts int
 	Start    time.Time
+	// Jitter shortens the wait before the next attempt by this fraction
+	// of it (JitterOf: from 0 up to MaxJitter, fixed by the delivery and
+	// the attempt); 0 keeps the plain schedule.
+	Jitter float64
+}
+
+// MaxJitter is the largest fraction by which jitter shortens a wait.
+// Shortening only, never lengthening: the schedule a subscriber reads in
+// the README (and MaxInterval, and the round's MaxDuration) stays an upper
+// bound, and a Retry-After is still honoured in full.
+const MaxJitter = 0.2
+
+// JitterOf is the jitter of the wait that follows the attempt-th attempt
+// (counted over the whole delivery, so that every round differs) of the
+// delivery: a hash of both, never a random draw, so that the attempt
+// activity, a workflow deciding an attempt that never reported, and every
+// replay of either agree on it. Deliveries that failed together (a
+// receiver down for everyone) get different fractions and spread their
+// retries over a fifth of the interval instead of coming back in lockstep.
+func JitterOf(deliveryID string, attempt int) float64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(deliveryID))
+	_, _ = h.Write([]byte{0})
+	_, _ = h.Write(strconv.AppendInt(nil, int64(attempt), 10))
+	// The top 53 bits as a fraction in [0, 1), exactly as a float64 holds it.
+	return float64(h.Sum64()>>11) / (1 << 53) * MaxJitter
 }
 
 // Facts are what became of the last attempt.
@@ -55,6 +85,12 @@ func (d Decision) Final() bool {
 	return d.Outcome == Succeed || d.Outcome == Gone || d.Outcome == Cancel
 }
 
+// Jittered is wait shortened by the fraction jitter (at most MaxJitter), to
+// whole milliseconds, as the store and the API show the next attempt.
+func Jittered(wait time.Duration, jitter float64) time.Duration {
+	return (wait - time.Duration(float64(wait)*min(max(jitter, 0), MaxJitter))).Truncate(time.Millisecond)
+}
+
 // Decide says what follows an attempt, from the policy, the attempts of the
 // round so far and the last attempt's facts. It is the one place an
 // attempt's outcome is decided: the attempt activity calls it before it
@@ -73,6 +109,10 @@ func Decide(p Policy, r Round, f Facts) Decision {
 	wait, ok := p.Next(r.Attempts, r.Start, f.At, f.RetryAfter)
 	if !ok {
 		return Decision{Outcome: GiveUp, Status: StatusFailed}
+	}
+	if r.Jitter > 0 {
+		// Never earlier than the receiver's Retry-After.
+		wait = max(Jittered(wait, r.Jitter), min(f.RetryAfter, MaxRetryAfter))
 	}
 	return Decision{Outcome: Retry, Status: StatusRetrying, NextAttemptAt: f.At.Add(wait)}
 }

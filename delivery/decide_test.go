@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -119,4 +120,53 @@ func TestPolicyJSONIsReadableAndReadsTheOldForm(t *testing.T) {
 	require.ErrorContains(t, json.Unmarshal([]byte(`"soon"`), &bad), `duration "soon"`)
 	require.Error(t, json.Unmarshal([]byte(`true`), &bad))
 	require.NoError(t, json.Unmarshal([]byte(`null`), &bad))
+}
+
+// Jitter is a hash of the delivery and the attempt: the same on every call
+// (the activity, the workflow and every replay agree), different between
+// deliveries and between attempts, within [0, MaxJitter), and spread: 1,000
+// deliveries failing together do not retry together.
+func TestJitterIsFixedPerDeliveryAndAttemptAndSpreadsRetries(t *testing.T) {
+	require.Equal(t, delivery.JitterOf("evt_1:sub_1", 2), delivery.JitterOf("evt_1:sub_1", 2))
+	require.NotEqual(t, delivery.JitterOf("evt_1:sub_1", 1), delivery.JitterOf("evt_1:sub_1", 2))
+	require.NotEqual(t, delivery.JitterOf("evt_1:sub_1", 1), delivery.JitterOf("evt_2:sub_1", 1))
+	// Delivery id and attempt are kept apart: "a1"+1 is not "a"+11.
+	require.NotEqual(t, delivery.JitterOf("a1", 1), delivery.JitterOf("a", 11))
+
+	var low, high int
+	waits := map[time.Duration]bool{}
+	for i := range 1000 {
+		j := delivery.JitterOf(fmt.Sprintf("evt_%d:sub_1", i), 1)
+		require.GreaterOrEqual(t, j, 0.0)
+		require.Less(t, j, delivery.MaxJitter)
+		if j < delivery.MaxJitter/2 {
+			low++
+		} else {
+			high++
+		}
+		waits[delivery.Jittered(time.Minute, j)] = true
+	}
+	require.InDelta(t, 500, low, 80, "about half in each half of the range")
+	require.InDelta(t, 500, high, 80)
+	require.Greater(t, len(waits), 900, "distinct waits: no lockstep")
+}
+
+func TestDecideShortensTheBackoffByTheJitterButNeverBelowRetryAfter(t *testing.T) {
+	p := delivery.Policy{InitialInterval: 10 * time.Second, BackoffCoefficient: 2, MaxInterval: time.Hour, MaxDuration: 72 * time.Hour}
+	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	round := delivery.Round{Attempts: 1, Start: start, Jitter: 0.15}
+
+	d := delivery.Decide(p, round, delivery.Facts{Kind: delivery.KindAnswered, StatusCode: 500, At: start})
+	require.Equal(t, start.Add(8500*time.Millisecond), d.NextAttemptAt, "10 s less 15%")
+
+	d = delivery.Decide(p, round, delivery.Facts{Kind: delivery.KindAnswered, StatusCode: 429, RetryAfter: 9 * time.Second, At: start})
+	require.Equal(t, start.Add(9*time.Second), d.NextAttemptAt, "a Retry-After between the jittered and the plain backoff holds")
+
+	d = delivery.Decide(p, round, delivery.Facts{Kind: delivery.KindAnswered, StatusCode: 429, RetryAfter: time.Minute, At: start})
+	require.Equal(t, start.Add(time.Minute), d.NextAttemptAt, "a longer Retry-After is not shortened")
+
+	d = delivery.Decide(p, delivery.Round{Attempts: 1, Start: start}, delivery.Facts{Kind: delivery.KindAnswered, StatusCode: 500, At: start})
+	require.Equal(t, start.Add(10*time.Second), d.NextAttemptAt, "no jitter: the plain schedule")
+
+	require.Equal(t, 8*time.Second, delivery.Jittered(10*time.Second, 0.5), "capped at MaxJitter")
 }

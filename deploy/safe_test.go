@@ -246,6 +246,7 @@ func TestGrafanaDashboardAndPrometheus(t *testing.T) {
 	m.EventAccepted()
 	m.DeliveryEnded("succeeded")
 	m.Attempt("sub_1", time.Second, true)
+	m.Throttled(metrics.LimitRateLimit)()
 	gin.SetMode(gin.TestMode)
 	r := gin.New()
 	r.Use(m.GinMiddleware())
@@ -259,7 +260,7 @@ func TestGrafanaDashboardAndPrometheus(t *testing.T) {
 	}
 	// The SDK's (e2e/metrics_test.go sees them from a real worker), and the
 	// flow-control work's, which the README names.
-	later := []string{"hookflow_deliveries_held", "hookflow_deliveries_throttled", "hookflow_subscriptions_disabled"}
+	later := []string{"hookflow_deliveries_held", "hookflow_subscriptions_disabled"}
 	sdk := []string{
 		"temporal_workflow_task_schedule_to_start_latency_seconds", "temporal_activity_schedule_to_start_latency_seconds",
 		"temporal_workflow_task_execution_latency_seconds", "temporal_activity_execution_latency_seconds",
@@ -269,7 +270,7 @@ func TestGrafanaDashboardAndPrometheus(t *testing.T) {
 		require.True(t, exported[name] || slices.Contains(later, name) || slices.Contains(sdk, name), "the dashboard queries %s, which nothing exports", name)
 	}
 	for _, want := range append([]string{"hookflow_deliveries_total", "hookflow_delivery_attempt_duration_seconds",
-		"temporal_workflow_task_schedule_to_start_latency_seconds"}, later...) {
+		"temporal_workflow_task_schedule_to_start_latency_seconds", "hookflow_deliveries_throttled"}, later...) {
 		require.True(t, used[want], "the dashboard has no panel on %s", want)
 	}
 

@@ -367,6 +367,9 @@ func StartOptions(taskQueue string, ev store.Event) client.StartWorkflowOptions 
 		EnableEagerStart:         true,
 		StaticSummary:            workflows.EventSummary(ev.ApplicationID, ev.Type, ev.ID),
 		TypedSearchAttributes:    workflows.EventSearchAttributes(ev.ApplicationID, ev.Type, ev.ID),
+		// The fan-out's tasks, and its local activities' workflow tasks,
+		// take turns between applications on the fan-out queue.
+		Priority: workflows.Priority(ev.ApplicationID),
 	}
 }
 

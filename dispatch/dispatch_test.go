@@ -219,3 +219,13 @@ func TestScheduledEventsStartDelayedOutsideTheWindow(t *testing.T) {
 	require.Zero(t, due.StartDelay, "a deliver_at already passed starts at once")
 	require.True(t, due.EnableEagerStart)
 }
+
+// An event's fan-out takes turns with other applications' on the fan-out
+// queue: its start carries the application as its fairness key, which its
+// children and activities inherit.
+func TestAnEventStartsWithItsApplicationsFairnessKey(t *testing.T) {
+	opts := dispatch.StartOptions("hookflow", store.Event{ApplicationID: "acme", ID: "evt_1", Type: "order.created", WorkflowID: "event:acme/evt_1"})
+	if opts.Priority.FairnessKey != "acme" {
+		t.Fatalf("fairness key %q, want acme", opts.Priority.FairnessKey)
+	}
+}

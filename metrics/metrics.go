@@ -7,6 +7,7 @@
 //	hookflow_outbox_pending_events                                 accepted events whose workflow has not started
 //	hookflow_outbox_oldest_pending_age_seconds                     how long the oldest of them has waited
 //	hookflow_outbox_starts_total{outcome}                          event workflow starts: started, failed
+//	hookflow_deliveries_throttled{limit}                           attempts waiting for max_in_flight or rate_limit
 //	hookflow_deliveries_total{outcome}                             deliveries that ended: succeeded, failed, cancelled
 //	hookflow_delivery_attempts_total{outcome}                      webhook requests made: succeeded, failed
 //	hookflow_delivery_attempt_duration_seconds{subscription}       their latency, per subscription (bounded, see Options)
@@ -83,6 +84,7 @@ type Metrics struct {
 	outboxPending   prometheus.Gauge
 	outboxOldest    prometheus.Gauge
 	outboxStarts    *prometheus.CounterVec
+	throttled       *prometheus.GaugeVec
 	deliveries      *prometheus.CounterVec
 	attempts        *prometheus.CounterVec
 	attemptDuration *prometheus.HistogramVec
@@ -138,6 +140,10 @@ func New(opts Options) (*Metrics, error) {
 		Name: "hookflow_outbox_oldest_pending_age_seconds",
 		Help: "How long the oldest accepted event whose workflow has not started has waited; 0 when none waits.",
 	})
+	m.throttled = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "hookflow_deliveries_throttled",
+		Help: "Attempts of this process waiting for a subscription's max_in_flight slot or rate_limit turn, by limit; sum over the workers for the whole.",
+	}, []string{"limit"})
 	m.outboxStarts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hookflow_outbox_starts_total",
 		Help: "Event workflow starts this process's dispatcher tried, by outcome: started (or found started), failed (Temporal unreachable or refusing; the event is tried again).",
@@ -167,7 +173,7 @@ func New(opts Options) (*Metrics, error) {
 		m.outboxStarts.WithLabelValues(o)
 	}
 	for _, c := range []prometheus.Collector{
-		m.httpRequests, m.httpDuration, m.eventsAccepted, m.outboxPending, m.outboxOldest, m.outboxStarts, m.deliveries, m.attempts, m.attemptDuration,
+		m.httpRequests, m.httpDuration, m.eventsAccepted, m.outboxPending, m.outboxOldest, m.outboxStarts, m.throttled, m.deliveries, m.attempts, m.attemptDuration,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
@@ -275,6 +281,23 @@ func (m *Metrics) Outbox(pending int, oldest time.Duration) {
 	}
 	m.outboxPending.Set(float64(pending))
 	m.outboxOldest.Set(oldest.Seconds())
+}
+
+// Limits of Throttled.
+const (
+	LimitMaxInFlight = "max_in_flight"
+	LimitRateLimit   = "rate_limit"
+)
+
+// Throttled counts an attempt waiting for limit (LimitMaxInFlight,
+// LimitRateLimit) until the returned func is called.
+func (m *Metrics) Throttled(limit string) (done func()) {
+	if m == nil {
+		return func() {}
+	}
+	g := m.throttled.WithLabelValues(limit)
+	g.Inc()
+	return g.Dec
 }
 
 // OutboxStarts counts event workflow starts by outcome (OutcomeStarted,

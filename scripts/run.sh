@@ -17,7 +17,8 @@ fi
 # The same settings the tests and `make bench` use (internal/testenv.DevServerArgs,
 # which says why each matters): SQLite in WAL mode without fsync per commit,
 # eager start and eager activities, search attributes from the cache, a
-# larger events cache, one partition per task queue.
+# larger events cache, one partition per task queue, task queue fairness
+# between applications.
 "$temporal" server start-dev \
   --ip 127.0.0.1 --port 7233 --ui-port 8233 \
   --db-filename .hookflow/temporal.db \
@@ -35,6 +36,8 @@ fi
   --dynamic-config-value history.eventsCacheMaxSizeBytes=33554432 \
   --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
   --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
+  --dynamic-config-value matching.useNewMatcher=true \
+  --dynamic-config-value matching.enableFairness=true \
   ${codec_args[@]+"${codec_args[@]}"} \
   >.hookflow/temporal.log 2>&1 &
 temporal_pid=$!

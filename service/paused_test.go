@@ -54,7 +54,7 @@ func TestAttemptsWhilePausedSendNothingAndKeepTheSchedule(t *testing.T) {
 	require.Equal(t, activities.ErrTypeAttemptFailed, appErr.Type())
 	require.Contains(t, res.Error, "paused")
 	require.False(t, res.GaveUp)
-	require.Equal(t, now.Add(time.Minute), res.NextAttemptAt, "the retry schedule goes on")
+	require.Equal(t, now.Add(delivery.Jittered(time.Minute, delivery.JitterOf(did, 1))), res.NextAttemptAt, "the retry schedule goes on, with its jitter")
 	require.Zero(t, recv.Count(), "nothing is sent while paused")
 	d, err := st.GetDelivery(ctx, store.DefaultApplication, did)
 	require.NoError(t, err)

@@ -20,6 +20,9 @@ type NewSubscription struct {
 	Headers     map[string]string
 	Retry       *store.RetryOverride
 	Timeout     time.Duration
+	// RateLimit and MaxInFlight: 0 for no limit.
+	RateLimit   float64
+	MaxInFlight int
 }
 
 // CreateSubscription stores a new active subscription and returns it with
@@ -39,6 +42,7 @@ func (s *Service) CreateSubscription(ctx context.Context, app string, in NewSubs
 	sub := store.Subscription{
 		ID: ids.NewSubscription(), ApplicationID: app, URL: in.URL, EventTypes: in.EventTypes, Description: in.Description,
 		Secret: secret, Headers: in.Headers, Retry: in.Retry, Timeout: in.Timeout,
+		RateLimit: in.RateLimit, MaxInFlight: in.MaxInFlight,
 		Status: store.SubscriptionActive, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.Store.CreateSubscription(ctx, sub); err != nil {
@@ -101,6 +105,11 @@ type SubscriptionPatch struct {
 	// SetTimeout with a zero Timeout goes back to the global timeout.
 	SetTimeout bool
 	Timeout    time.Duration
+	// SetRateLimit and SetMaxInFlight with a zero value remove the limit.
+	SetRateLimit   bool
+	RateLimit      float64
+	SetMaxInFlight bool
+	MaxInFlight    int
 	// Status is store.SubscriptionActive or store.SubscriptionPaused.
 	Status *string
 }
@@ -137,6 +146,12 @@ func (s *Service) UpdateSubscription(ctx context.Context, app, id string, p Subs
 		}
 		if p.SetTimeout {
 			sub.Timeout = p.Timeout
+		}
+		if p.SetRateLimit {
+			sub.RateLimit = p.RateLimit
+		}
+		if p.SetMaxInFlight {
+			sub.MaxInFlight = p.MaxInFlight
 		}
 		if p.Status != nil {
 			sub.Status = *p.Status

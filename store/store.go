@@ -96,6 +96,12 @@ type Subscription struct {
 	Status    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// RateLimit is at most how many requests a second go to the
+	// subscription, across every worker; 0: no limit.
+	RateLimit float64
+	// MaxInFlight is at most how many requests to the subscription are in
+	// flight at once, across every worker; 0: no limit.
+	MaxInFlight int
 }
 
 // RetryOverride is a subscription's own retry schedule (its JSON is the
@@ -195,8 +201,24 @@ type ListSubscriptionsParams struct {
 // Every read of a subscription, an event or a delivery names its
 // application: a record of one application asked for under another is
 // ErrNotFound, as if it did not exist.
+// FlowControl holds the shared state of subscriptions' rate limits and
+// concurrency caps, so that every worker process obeys one limit.
+type FlowControl interface {
+	// AcquireFlight takes one of max slots of the subscription for holder
+	// until until, unless max are held by others (false). Slots whose
+	// lease ended are free, so a worker that died gives its back. Holding
+	// one already renews it.
+	AcquireFlight(ctx context.Context, subscriptionID, holder string, max int, now, until time.Time) (bool, error)
+	// ReleaseFlight frees holder's slot; one not held is no error.
+	ReleaseFlight(ctx context.Context, subscriptionID, holder string) error
+	// ReserveSend takes the subscription's next send time at or after now
+	// and moves the schedule on by interval: the caller sends then.
+	ReserveSend(ctx context.Context, subscriptionID string, interval time.Duration, now time.Time) (time.Time, error)
+}
+
 type Store interface {
 	ApplicationStore
+	FlowControl
 
 	// CreateSubscription stores s in s.ApplicationID; an existing id is
 	// ErrConflict, an application that does not exist

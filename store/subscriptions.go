@@ -11,24 +11,26 @@ import (
 )
 
 const subscriptionColumns = `id, application_id, url, description, secret, previous_secret, previous_secret_expires_at,
-	headers, retry, timeout_ms, status, created_at, updated_at`
+	headers, retry, timeout_ms, status, created_at, updated_at, rate_limit, max_in_flight`
 
 // subscriptionRow is a row of subscriptions as stored: secrets maybe sealed,
 // times in microseconds, headers and retry as JSON text.
 type subscriptionRow struct {
-	ID                      string `db:"id"`
-	ApplicationID           string `db:"application_id"`
-	URL                     string `db:"url"`
-	Description             string `db:"description"`
-	Secret                  string `db:"secret"`
-	PreviousSecret          string `db:"previous_secret"`
-	PreviousSecretExpiresAt int64  `db:"previous_secret_expires_at"`
-	Headers                 string `db:"headers"`
-	Retry                   string `db:"retry"`
-	TimeoutMs               int64  `db:"timeout_ms"`
-	Status                  string `db:"status"`
-	CreatedAt               int64  `db:"created_at"`
-	UpdatedAt               int64  `db:"updated_at"`
+	ID                      string  `db:"id"`
+	ApplicationID           string  `db:"application_id"`
+	URL                     string  `db:"url"`
+	Description             string  `db:"description"`
+	Secret                  string  `db:"secret"`
+	PreviousSecret          string  `db:"previous_secret"`
+	PreviousSecretExpiresAt int64   `db:"previous_secret_expires_at"`
+	Headers                 string  `db:"headers"`
+	Retry                   string  `db:"retry"`
+	TimeoutMs               int64   `db:"timeout_ms"`
+	Status                  string  `db:"status"`
+	CreatedAt               int64   `db:"created_at"`
+	UpdatedAt               int64   `db:"updated_at"`
+	RateLimit               float64 `db:"rate_limit"`
+	MaxInFlight             int     `db:"max_in_flight"`
 }
 
 // subscription turns r into a Subscription, secrets still as stored and
@@ -46,6 +48,8 @@ func (r subscriptionRow) subscription() (Subscription, error) {
 		Status:                  r.Status,
 		CreatedAt:               fromMicros(r.CreatedAt),
 		UpdatedAt:               fromMicros(r.UpdatedAt),
+		RateLimit:               r.RateLimit,
+		MaxInFlight:             r.MaxInFlight,
 	}
 	if err := json.Unmarshal([]byte(r.Headers), &sub.Headers); err != nil {
 		return Subscription{}, fmt.Errorf("store: decode headers of %s: %w", r.ID, err)
@@ -73,9 +77,9 @@ func (s *SQL) CreateSubscription(ctx context.Context, sub Subscription) error {
 			return err
 		}
 		_, err := exec(ctx, tx, `INSERT INTO subscriptions (`+subscriptionColumns+`)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			sub.ID, sub.ApplicationID, sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
-			headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.CreatedAt), micros(sub.UpdatedAt))
+			headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.CreatedAt), micros(sub.UpdatedAt), sub.RateLimit, sub.MaxInFlight)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("store: subscription %s exists: %w", sub.ID, ErrConflict)
 		}
@@ -291,9 +295,9 @@ func (s *SQL) updateSubscriptionTx(ctx context.Context, tx *sqlx.Tx, sub Subscri
 	}
 	res, err := exec(ctx, tx, `UPDATE subscriptions SET url = ?, description = ?, secret = ?,
 		previous_secret = ?, previous_secret_expires_at = ?, headers = ?, retry = ?, timeout_ms = ?,
-		status = ?, updated_at = ? WHERE application_id = ? AND id = ?`,
+		status = ?, updated_at = ?, rate_limit = ?, max_in_flight = ? WHERE application_id = ? AND id = ?`,
 		sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
-		headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.UpdatedAt), sub.ApplicationID, sub.ID)
+		headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.UpdatedAt), sub.RateLimit, sub.MaxInFlight, sub.ApplicationID, sub.ID)
 	if err := mustAffect(res, err); err != nil {
 		return fmt.Errorf("store: update subscription %s: %w", sub.ID, err)
 	}
@@ -311,6 +315,12 @@ func (s *SQL) DeleteSubscription(ctx context.Context, app, id string) error {
 		res, err := exec(ctx, tx, `DELETE FROM subscriptions WHERE application_id = ? AND id = ?`, app, id)
 		if err := mustAffect(res, err); err != nil {
 			return fmt.Errorf("store: delete subscription %s: %w", id, err)
+		}
+		// Its flow-control state goes with it.
+		for _, table := range []string{"flight_leases", "rate_schedule"} {
+			if _, err := exec(ctx, tx, `DELETE FROM `+table+` WHERE subscription_id = ?`, id); err != nil {
+				return fmt.Errorf("store: delete %s of %s: %w", table, id, err)
+			}
 		}
 		return nil
 	})

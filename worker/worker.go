@@ -31,9 +31,10 @@ type Workers struct {
 // limits are equal, or tasks would wait in the worker for a local
 // activity slot while their workflow task's timeout runs.
 const (
-	// DeliverySlots bounds the deliveries one process works on at once;
-	// they mostly wait on receivers, not on CPU, and the rest wait in
-	// the server's queue, which costs the worker no memory.
+	// DeliverySlots is the default bound of the deliveries one process
+	// works on at once (HOOKFLOW_DELIVERY_SLOTS); they mostly wait on
+	// receivers, not on CPU, and the rest wait in the server's queue,
+	// which costs the worker no memory.
 	DeliverySlots = 256
 	// deliveryPollers keep a poll waiting whenever a slot is free, so
 	// that the server hands tasks over at once instead of queueing them
@@ -60,8 +61,13 @@ const (
 
 // New returns the workers, with every workflow and activity registered on
 // both: deliveries started before they had a queue of their own run on
-// the fan-out queue.
-func New(c client.Client, taskQueue string, acts *activities.Activities) *Workers {
+// the fan-out queue. deliverySlots bounds the deliveries in flight (0:
+// DeliverySlots).
+func New(c client.Client, taskQueue string, acts *activities.Activities, deliverySlots int) *Workers {
+	if deliverySlots <= 0 {
+		deliverySlots = DeliverySlots
+	}
+	pollers := min(deliveryPollers, max(2, deliverySlots))
 	w := &Workers{
 		fanOut: sdkworker.New(c, taskQueue, sdkworker.Options{
 			MaxConcurrentWorkflowTaskExecutionSize:  fanOutSlots,
@@ -71,11 +77,13 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) *Worker
 			MaxHeartbeatThrottleInterval:            activities.HeartbeatInterval,
 		}),
 		deliveries: sdkworker.New(c, workflows.DeliveryTaskQueue(taskQueue), sdkworker.Options{
-			MaxConcurrentWorkflowTaskExecutionSize:  DeliverySlots,
-			MaxConcurrentLocalActivityExecutionSize: DeliverySlots,
-			MaxConcurrentActivityExecutionSize:      DeliverySlots,
-			MaxConcurrentWorkflowTaskPollers:        deliveryPollers,
-			MaxConcurrentActivityTaskPollers:        deliveryPollers / 2,
+			MaxConcurrentWorkflowTaskExecutionSize:  deliverySlots,
+			MaxConcurrentLocalActivityExecutionSize: deliverySlots,
+			MaxConcurrentActivityExecutionSize:      deliverySlots,
+			// No more polls than slots: a poll that takes a task no slot
+			// can run holds it in the worker, out of fairness' reach.
+			MaxConcurrentWorkflowTaskPollers: pollers,
+			MaxConcurrentActivityTaskPollers: max(1, pollers/2),
 			// A delivery attempt heartbeats every second while its request
 			// is in flight, and the answer to a heartbeat is what tells it
 			// of a cancel. Without this the SDK sends heartbeats only every

@@ -33,6 +33,10 @@ const RecentAttempts = 10
 // that heartbeat is also what carries a cancel to it (see Deliver).
 const attemptHeartbeatTimeout = 10 * time.Second
 
+// versionRetryJitter marks runs whose workflow-side decisions (attempts
+// that never reported) carry retry jitter; see delivery.JitterOf.
+const versionRetryJitter = "retry-jitter"
+
 // continueAsNewAfter is the history length past which a delivery that keeps
 // failing continues as new, far below Temporal's 4,096-event suggestion
 // for a workflow whose events are small.
@@ -319,6 +323,10 @@ func (r *deliveryRun) attempt(ctx workflow.Context) (delivery.Decision, bool) {
 			WaitForCancellation: true,
 			RetryPolicy:         retry,
 			Summary:             "attempt " + strconv.Itoa(in.Attempt) + " to " + r.in.URL,
+			// Activities inherit their workflow's priority; set here as
+			// well, so that the retries of deliveries started before
+			// fairness keys existed take turns with the rest too.
+			Priority: Priority(r.in.ApplicationID),
 		})
 		fut = workflow.ExecuteActivity(actx, activities.DeliverName, in)
 	}
@@ -390,7 +398,14 @@ func (r *deliveryRun) reported(ctx workflow.Context, in activities.DeliverInput,
 	}
 	now := workflow.Now(ctx)
 	res = delivery.Attempt{Attempt: in.Attempt, StartedAt: now, Kind: delivery.KindNoReport, Error: err.Error()}
-	d := delivery.Decide(r.in.Policy, delivery.Round{Attempts: r.state.RoundAttempts, Start: r.state.RoundStart}, res.Facts(now))
+	round := delivery.Round{Attempts: r.state.RoundAttempts, Start: r.state.RoundStart}
+	// Jitter changes the timer that follows, so runs that decided such an
+	// attempt before it existed keep the plain wait on replay. The marker
+	// is spent only here, on the rare attempt that never reported.
+	if workflow.GetVersion(ctx, versionRetryJitter, workflow.DefaultVersion, 1) >= 1 {
+		round.Jitter = delivery.JitterOf(r.in.DeliveryID, in.Attempt)
+	}
+	d := delivery.Decide(r.in.Policy, round, res.Facts(now))
 	d.Apply(&res)
 	r.remember(res)
 	return d, false

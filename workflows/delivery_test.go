@@ -450,7 +450,11 @@ func TestAttemptsThatNeverReportFollowTheSamePolicy(t *testing.T) {
 	// Each attempt is tried three times by the activity's own retry policy.
 	require.Len(t, env.attempts, 6)
 	require.Equal(t, 2, env.attempts[5].Attempt)
-	require.GreaterOrEqual(t, env.at[3].Sub(env.at[2]), 5*time.Second, "attempt 2 waited for the first backoff")
+	// The first backoff, 5 s, shortened by the delivery's jitter for
+	// attempt 1, which the workflow computes itself here.
+	jittered := delivery.Jittered(5*time.Second, delivery.JitterOf(exhaustingInput().DeliveryID, 1))
+	require.GreaterOrEqual(t, env.at[3].Sub(env.at[2]), jittered, "attempt 2 waited for the first backoff")
+	require.Less(t, env.at[3].Sub(env.at[2]), 5*time.Second, "with jitter")
 	require.Equal(t, []string{workflows.StatusFailed}, env.recorded)
 	require.Equal(t, []string{workflows.StatusRetrying, workflows.StatusFailed}, env.statuses)
 	st := env.query(t)

@@ -211,5 +211,8 @@ func RecoverStartOptions(in RecoverInput, workflowID, taskQueue string) client.S
 			AttrApplicationID.ValueSet(in.ApplicationID),
 			AttrSubscriptionID.ValueSet(in.SubscriptionID),
 		),
+		// A recovery's tasks and activities take turns with other
+		// applications' like its deliveries do.
+		Priority: Priority(in.ApplicationID),
 	}
 }

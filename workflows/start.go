@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -44,6 +46,7 @@ func NewDeliveryInput(app, eventID, eventType string, t delivery.Target) Deliver
 type deliveryStart struct {
 	id, taskQueue, summary string
 	attrs                  temporal.SearchAttributes
+	priority               temporal.Priority
 }
 
 // startOf is the start of the delivery workflow for in, for the event
@@ -66,7 +69,38 @@ func startOf(in DeliveryInput, taskQueue string) deliveryStart {
 			AttrSubscriptionID.ValueSet(in.SubscriptionID),
 			AttrStatus.ValueSet(status),
 		),
+		priority: Priority(in.ApplicationID),
 	}
+}
+
+// maxFairnessKey is the longest fairness key Temporal takes, in bytes.
+const maxFairnessKey = 64
+
+// Priority is the task priority of every workflow and activity of app: its
+// fairness key is the application, so that matching hands out tasks of a
+// queue round-robin between applications instead of first in, first out,
+// and one application's backlog of thousands of deliveries does not hold
+// up another's event (README, "Fairness between applications"). Every
+// application weighs the same. A priority is part of a start or schedule
+// command's attributes, not a command of its own: it costs no history
+// event, and a history recorded without it replays unchanged (the SDK
+// matches commands by type and id).
+func Priority(app string) temporal.Priority {
+	return temporal.Priority{FairnessKey: FairnessKey(app)}
+}
+
+// FairnessKey is app's fairness key: the application id itself, which
+// reads as it is in the Temporal UI, or, for an id longer than Temporal's
+// 64 bytes, its first 47 bytes, a dot and 16 hex digits of its SHA-256,
+// so that two long ids never share a key by their common prefix.
+func FairnessKey(app string) string {
+	app = applicationOf(app)
+	if len(app) <= maxFairnessKey {
+		return app
+	}
+	sum := sha256.Sum256([]byte(app))
+	const hexLen = 16
+	return app[:maxFairnessKey-hexLen-1] + "." + hex.EncodeToString(sum[:hexLen/2])
 }
 
 // applicationOf is the application of a workflow input: inputs recorded
@@ -111,6 +145,7 @@ func DeliveryChildOptions(in DeliveryInput, taskQueue string) workflow.ChildWork
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		StaticSummary:         s.summary,
 		TypedSearchAttributes: s.attrs,
+		Priority:              s.priority,
 	}
 }
 
@@ -126,6 +161,7 @@ func DeliveryStartOptions(in DeliveryInput, taskQueue string, reuse enumspb.Work
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StaticSummary:            s.summary,
 		TypedSearchAttributes:    s.attrs,
+		Priority:                 s.priority,
 	}
 }
 

@@ -2,11 +2,13 @@ package workflows_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/workflows"
@@ -29,6 +31,8 @@ func TestTheFanOutAndTheAPIStartADeliveryAlike(t *testing.T) {
 	require.Equal(t, "deliver order.created evt_1 to https://example.com/hook for app default", child.StaticSummary)
 	require.Equal(t, child.StaticSummary, start.StaticSummary)
 	require.Equal(t, child.TypedSearchAttributes, start.TypedSearchAttributes)
+	require.Equal(t, temporal.Priority{FairnessKey: "default"}, child.Priority, "a delivery takes turns as its application")
+	require.Equal(t, child.Priority, start.Priority)
 	status, ok := child.TypedSearchAttributes.GetKeyword(workflows.AttrStatus)
 	require.True(t, ok)
 	require.Equal(t, workflows.StatusDelivering, status)
@@ -101,4 +105,28 @@ func TestTheDeliveryInputShowsReadableDurationsAndReadsTheOldForm(t *testing.T) 
 	var decoded workflows.DeliveryInput
 	require.NoError(t, json.Unmarshal([]byte(old), &decoded))
 	require.Equal(t, in, decoded)
+}
+
+// The fairness key is the application id as it is, which the UI shows;
+// one longer than Temporal's 64 bytes is cut and told apart by a hash, so
+// that two long ids with a common prefix do not share a turn.
+func TestFairnessKeyIsTheApplication(t *testing.T) {
+	require.Equal(t, "acme", workflows.FairnessKey("acme"))
+	require.Equal(t, "default", workflows.FairnessKey(""), "inputs recorded before applications belong to default")
+	long := strings.Repeat("a", 128)
+	k1, k2 := workflows.FairnessKey(long), workflows.FairnessKey(long[:127]+"b")
+	require.Len(t, k1, 64)
+	require.Len(t, k2, 64)
+	require.NotEqual(t, k1, k2)
+	require.Equal(t, long[:47], k1[:47])
+	require.Equal(t, k1, workflows.FairnessKey(long), "the same on every call: replay and every process agree")
+	exact := strings.Repeat("x", 64)
+	require.Equal(t, exact, workflows.FairnessKey(exact))
+	require.Equal(t, temporal.Priority{FairnessKey: "acme"}, workflows.Priority("acme"))
+}
+
+// A recovery takes turns as its application too.
+func TestARecoveryStartsWithItsApplicationsFairnessKey(t *testing.T) {
+	opts := workflows.RecoverStartOptions(workflows.RecoverInput{ApplicationID: "acme", SubscriptionID: "sub_1"}, "recover:acme/sub_1", "hookflow")
+	require.Equal(t, temporal.Priority{FairnessKey: "acme"}, opts.Priority)
 }

@@ -65,6 +65,8 @@ func subscriptionsCreate(r *remote) *cobra.Command {
 	f.StringVar(&in.Secret, "secret", "", "signing secret (whsec_ and base64); generated when left out")
 	f.StringArrayVar(&headers, "header", nil, "NAME=VALUE header sent with every webhook; repeat for more")
 	f.Float64Var(&in.TimeoutSeconds, "timeout-seconds", 0, "per-attempt timeout, 1 to 60 (default: the server's)")
+	f.Float64Var(&in.RateLimit, "rate-limit", 0, "at most this many requests a second, across every worker (default: no limit)")
+	f.IntVar(&in.MaxInFlight, "max-in-flight", 0, "at most this many requests at once, across every worker (default: no cap)")
 	retry.add(cmd)
 	mustRequire(cmd, "url", "event-type")
 	return cmd
@@ -129,6 +131,9 @@ func subscriptionsUpdate(r *remote) *cobra.Command {
 		headers      []string
 		clearHeaders bool
 		timeout      float64
+		rateLimit    float64
+		maxInFlight  int
+		clearLimits  bool
 		retry        retryFlags
 		clearRetry   bool
 	)
@@ -145,6 +150,18 @@ func subscriptionsUpdate(r *remote) *cobra.Command {
 			}
 			if flags.Changed("timeout-seconds") {
 				p.TimeoutSeconds = client.Value(timeout)
+			}
+			if clearLimits && (flags.Changed("rate-limit") || flags.Changed("max-in-flight")) {
+				return usageError{cmd: cmd, err: fmt.Errorf("--rate-limit or --max-in-flight and --clear-limits together")}
+			}
+			if clearLimits {
+				p.RateLimit, p.MaxInFlight = client.Null[float64](), client.Null[int]()
+			}
+			if flags.Changed("rate-limit") {
+				p.RateLimit = client.Value(rateLimit)
+			}
+			if flags.Changed("max-in-flight") {
+				p.MaxInFlight = client.Value(maxInFlight)
 			}
 			switch {
 			case clearHeaders && len(headers) > 0:
@@ -184,6 +201,9 @@ func subscriptionsUpdate(r *remote) *cobra.Command {
 	f.StringArrayVar(&headers, "header", nil, "NAME=VALUE header; the given ones replace all")
 	f.BoolVar(&clearHeaders, "clear-headers", false, "remove every header")
 	f.Float64Var(&timeout, "timeout-seconds", 0, "new per-attempt timeout, 1 to 60")
+	f.Float64Var(&rateLimit, "rate-limit", 0, "new rate limit, requests a second (> 0)")
+	f.IntVar(&maxInFlight, "max-in-flight", 0, "new cap on requests at once (1 to 1000)")
+	f.BoolVar(&clearLimits, "clear-limits", false, "remove the rate limit and the in-flight cap")
 	f.StringVar(&p.Status, "status", "", "active or paused")
 	retry.add(cmd)
 	f.BoolVar(&clearRetry, "clear-retry", false, "follow the server's retry schedule again")
@@ -331,6 +351,12 @@ func subscriptionTable(w io.Writer, s client.Subscription) {
 	}
 	if s.TimeoutSeconds > 0 {
 		row(w, "TIMEOUT", fmt.Sprintf("%gs", s.TimeoutSeconds))
+	}
+	if s.RateLimit > 0 {
+		row(w, "RATE LIMIT", fmt.Sprintf("%g/s", s.RateLimit))
+	}
+	if s.MaxInFlight > 0 {
+		row(w, "MAX IN FLIGHT", fmt.Sprintf("%d", s.MaxInFlight))
 	}
 	if s.Retry != nil {
 		row(w, "RETRY", retryText(*s.Retry))

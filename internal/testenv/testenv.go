@@ -47,7 +47,8 @@ const CLIVersion = "v1.5.1"
 //     children does not read their initiated events back from the database.
 //   - One partition per task queue: on one machine more only make tasks
 //     miss the pollers waiting on another partition and go to the database.
-var DevServerArgs = []string{
+//   - Task queue fairness (FairnessArgs).
+var DevServerArgs = append([]string{
 	"--sqlite-pragma", "journal_mode=wal",
 	"--sqlite-pragma", "synchronous=normal",
 	"--dynamic-config-value", "system.enableActivityEagerExecution=true",
@@ -56,6 +57,18 @@ var DevServerArgs = []string{
 	"--dynamic-config-value", "history.eventsCacheMaxSizeBytes=33554432",
 	"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
 	"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+}, FairnessArgs...)
+
+// FairnessArgs turn on task queue fairness, which the server (1.29, in the
+// pinned CLI) leaves off by default: matching then hands out the tasks of a
+// queue by their fairness key (Hookflow's is the application, see
+// workflows.Priority) in turns, instead of first in, first out, so that an
+// application's backlog does not hold up another's. enableFairness implies
+// the priority-aware matcher (useNewMatcher); both are set so that the
+// intent reads plainly. Without them the keys are carried but ignored.
+var FairnessArgs = []string{
+	"--dynamic-config-value", "matching.useNewMatcher=true",
+	"--dynamic-config-value", "matching.enableFairness=true",
 }
 
 var installOnce sync.Once

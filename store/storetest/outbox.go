@@ -157,6 +157,39 @@ func exerciseOutbox(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Empty(t, def.RunID, "recording one application's run leaves the other's event pending")
 	})
 
+	// One application's burst must not queue another's event behind it:
+	// claims take each application's oldest before anyone's second.
+	t.Run("ClaimsTakeTurnsBetweenApplications", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		for _, app := range []string{"busy", "quiet"} {
+			require.NoError(t, s.CreateApplication(t.Context(), store.Application{ID: app, Name: app, CreatedAt: t0, UpdatedAt: t0}))
+		}
+		add := func(app, id string, at time.Duration) {
+			e := newEvent(id, "h")
+			e.ApplicationID, e.WorkflowID, e.CreatedAt = app, "event:"+app+"/"+id, t0.Add(at)
+			_, _, err := s.CreateEvent(t.Context(), e)
+			require.NoError(t, err)
+		}
+		for i := range 6 {
+			add("busy", fmt.Sprintf("busy_%d", i), time.Duration(i)*time.Second)
+		}
+		add("quiet", "quiet_0", 10*time.Second)
+		add("quiet", "quiet_1", 11*time.Second)
+
+		now := t0.Add(time.Minute)
+		first, err := s.ClaimPendingEvents(t.Context(), now, now.Add(lease), 3)
+		require.NoError(t, err)
+		require.Equal(t, []string{"busy_0", "busy_1", "quiet_0"}, eventIDs(first),
+			"the quiet application's oldest comes in the first claim, before the busy one's third")
+		second, err := s.ClaimPendingEvents(t.Context(), now, now.Add(lease), 2)
+		require.NoError(t, err)
+		require.Equal(t, []string{"busy_2", "quiet_1"}, eventIDs(second))
+		rest, err := s.ClaimPendingEvents(t.Context(), now, now.Add(lease), 10)
+		require.NoError(t, err)
+		require.Equal(t, []string{"busy_3", "busy_4", "busy_5"}, eventIDs(rest), "one application alone: oldest first")
+	})
+
 	// Dispatchers in several API processes claim from one database at
 	// once. Each claimer here runs on connections of its own from the
 	// store's pool, which is what another process looks like to the

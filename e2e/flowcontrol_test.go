@@ -1,0 +1,92 @@
+package e2e
+
+import (
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookflow/hookflow/app"
+	"github.com/hookflow/hookflow/internal/testenv"
+)
+
+// max_in_flight 3 and a receiver taking 400 ms: all 24 events arrive, and
+// the receiver never has more than 3 requests at once, though the worker
+// has 256 delivery slots.
+func TestMaxInFlightCapsConcurrentRequests(t *testing.T) {
+	h := testenv.StartHookflow(t, tp, app.ModeServe, nil)
+	var inFlight, most atomic.Int32
+	r := testenv.NewReceiver(t)
+	r.Respond = func(_ int, w http.ResponseWriter) {
+		n := inFlight.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(400 * time.Millisecond)
+		inFlight.Add(-1)
+		w.WriteHeader(http.StatusOK)
+	}
+	sub := subscribeWith(t, h, r.URL, map[string]any{"max_in_flight": 3}, "job.done")
+	require.NotEmpty(t, sub.ID)
+
+	const n = 24
+	began := time.Now()
+	postAll(t, h.URL+"/v1/events", n)
+	require.Eventually(t, func() bool { return distinctEvents(r) >= n }, 2*time.Minute, 20*time.Millisecond)
+	t.Logf("%d events through max_in_flight 3 in %v; at most %d at once", n, time.Since(began).Round(time.Millisecond), most.Load())
+	assert.LessOrEqual(t, most.Load(), int32(3), "never more than max_in_flight at once")
+	assert.GreaterOrEqual(t, most.Load(), int32(2), "the cap is a cap, not one at a time")
+	assert.Equal(t, n, r.Count(), "each event once: nothing was sent twice or dropped")
+}
+
+// rate_limit 4: 24 events arrive at no more than about 4 a second, and all
+// of them arrive.
+func TestRateLimitSpacesRequests(t *testing.T) {
+	h := testenv.StartHookflow(t, tp, app.ModeServe, nil)
+	r := testenv.NewReceiver(t)
+	subscribeWith(t, h, r.URL, map[string]any{"rate_limit": 4}, "job.done")
+
+	const n = 24
+	postAll(t, h.URL+"/v1/events", n)
+	// While they wait, the worker says so.
+	waiting := regexp.MustCompile(`(?m)^hookflow_deliveries_throttled\{limit="rate_limit"\} ([0-9]+)`)
+	var most int
+	require.Eventually(t, func() bool {
+		_, text := getText(t, h.URL+"/metrics")
+		if m := waiting.FindStringSubmatch(text); m != nil {
+			v, _ := strconv.Atoi(m[1])
+			most = max(most, v)
+		}
+		return most > 0
+	}, 10*time.Second, 50*time.Millisecond, "hookflow_deliveries_throttled shows the waiting attempts")
+	require.Eventually(t, func() bool { return distinctEvents(r) >= n }, 2*time.Minute, 20*time.Millisecond)
+	t.Logf("up to %d attempts seen waiting for their turn", most)
+	var at []time.Time
+	for _, req := range r.Requests() {
+		at = append(at, req.At)
+	}
+	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
+	span := at[len(at)-1].Sub(at[0])
+	t.Logf("%d requests over %v: %.2f a second", len(at), span.Round(time.Millisecond), float64(len(at)-1)/span.Seconds())
+	// Any 5 consecutive requests span at least 4 intervals of 250 ms, less
+	// a little for the network between the send and the receiver's clock.
+	for i := 0; i+4 < len(at); i++ {
+		assert.GreaterOrEqual(t, at[i+4].Sub(at[i]), 900*time.Millisecond, "requests %d to %d", i, i+4)
+	}
+	assert.GreaterOrEqual(t, span, 5500*time.Millisecond, "23 intervals of 250 ms")
+	assert.Equal(t, n, r.Count(), "each event once")
+}
+
+// distinctEvents counts the events r received, by webhook-id.
+func distinctEvents(r *testenv.Receiver) int {
+	seen := map[string]bool{}
+	for _, req := range r.Requests() {
+		seen[req.Header.Get("webhook-id")] = true
+	}
+	return len(seen)
+}
