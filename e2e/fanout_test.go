@@ -58,10 +58,14 @@ func TestEventReachesThousandsOfSubscribers(t *testing.T) {
 		assert.Equal(c, "completed", ev.Status)
 	}, 2*time.Minute, 500*time.Millisecond)
 	require.Len(t, ev.Deliveries, fanOutSubscribers)
+	again := 0
 	for _, d := range ev.Deliveries {
 		require.Equal(t, "succeeded", d.Status, d.ID)
-		require.Equal(t, 1, d.Attempts, d.ID)
+		if d.Attempts > 1 {
+			again++ // its first attempt outlived its deadline on a starved worker
+		}
 	}
+	require.LessOrEqual(t, again, fanOutSubscribers/50, "a few deliveries needed a second attempt")
 	// At least once, not exactly once: the first attempt runs in the
 	// delivery's first workflow task, and a worker starved past that task's
 	// timeout (2,100 of them at once under -race on two cores) runs it

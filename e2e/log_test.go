@@ -35,7 +35,7 @@ func TestMessageLogListsWithFiltersAndPages(t *testing.T) {
 	var ids []string
 	for i := range 5 {
 		typ := []string{"order.created", "order.paid"}[i%2]
-		acc := publish(t, h, map[string]any{"id": fmt.Sprintf("order-%d", i), "type": typ, "data": map[string]any{"n": i}})
+		acc := publish(t, h, map[string]any{"id": fmt.Sprintf("log-order-%d", i), "type": typ, "data": map[string]any{"n": i}})
 		ids = append([]string{acc.ID}, ids...)
 		time.Sleep(5 * time.Millisecond) // distinct creation times, though ties would be ordered by id
 	}
@@ -82,7 +82,7 @@ func TestMessageLogListsWithFiltersAndPages(t *testing.T) {
 	none, err := c.ListDeliveries(ctx, client.ListDeliveriesParams{SubscriptionID: okSub.ID, Status: "failed"})
 	require.NoError(t, err)
 	require.Empty(t, none.Data, "the filters combine")
-	one, err := c.ListDeliveries(ctx, client.ListDeliveriesParams{EventID: "order-2", SubscriptionID: okSub.ID})
+	one, err := c.ListDeliveries(ctx, client.ListDeliveriesParams{EventID: "log-order-2", SubscriptionID: okSub.ID})
 	require.NoError(t, err)
 	require.Len(t, one.Data, 1)
 	require.Equal(t, "succeeded", one.Data[0].Status)
@@ -93,7 +93,7 @@ func TestMessageLogListsWithFiltersAndPages(t *testing.T) {
 	since := all.Data[2].CreatedAt // order-2
 	win, err := c.ListEvents(ctx, client.ListEventsParams{Window: client.Window{Since: since}})
 	require.NoError(t, err)
-	require.Equal(t, []string{"order-4", "order-3", "order-2"}, []string{win.Data[0].ID, win.Data[1].ID, win.Data[2].ID})
+	require.Equal(t, []string{"log-order-4", "log-order-3", "log-order-2"}, []string{win.Data[0].ID, win.Data[1].ID, win.Data[2].ID})
 	require.Len(t, win.Data, 3)
 
 	var bad struct {

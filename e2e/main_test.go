@@ -17,6 +17,11 @@ import (
 // updateHistories rewrites the recorded histories the replay tests read.
 var updateHistories = flag.Bool("update-histories", false, "record workflow histories into workflows/testdata/histories")
 
+// tp is the one dev server every test of the package shares. An event's
+// workflow id is its application and id, so two tests that post the same
+// event id in the same application meet the other's workflow: the second
+// one's event finds it already started and never fans out. Each test
+// names its events apart (a prefix of its own).
 var tp *testenv.Temporal
 
 func TestMain(m *testing.M) {
