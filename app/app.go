@@ -291,7 +291,7 @@ func (a *App) Run(ctx context.Context) error {
 		srv := &http.Server{
 			Handler: api.NewRouter(api.Deps{
 				Service: a.service, MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log, APIKeys: a.cfg.APIKeys,
-				Codec: a.codecHTTP, Metrics: a.metrics,
+				Codec: a.codecHTTP, Metrics: a.metrics, PublicURL: a.cfg.PublicURL,
 			}),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
