@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -168,6 +169,9 @@ type browser struct {
 	mu      sync.Mutex
 	dialogs []string
 	errors  []string
+	// requests are the URLs (what goes to a server: no fragment) and
+	// Referer headers of every request the page made.
+	requests []string
 }
 
 func newBrowser(t *testing.T) *browser {
@@ -190,9 +194,7 @@ func newBrowser(t *testing.T) *browser {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() {
-		cancelTimeout()
 		cancel()
 		cancelAlloc()
 	})
@@ -206,12 +208,21 @@ func newBrowser(t *testing.T) *browser {
 			case dialogs <- ev.Message:
 			default:
 			}
+		case *network.EventRequestWillBeSent:
+			if ev.Request != nil {
+				b.mu.Lock()
+				ref, _ := ev.Request.Headers["Referer"].(string)
+				b.requests = append(b.requests, ev.Request.Method+" "+ev.Request.URL+" referer="+ref)
+				b.mu.Unlock()
+			}
 		case *runtime.EventExceptionThrown:
 			b.mu.Lock()
 			b.errors = append(b.errors, ev.ExceptionDetails.Text+" "+describeException(ev.ExceptionDetails))
 			b.mu.Unlock()
 		}
 	}))
+	_, err = chromedp.Call(ctx, network.Enable, network.EnableParams{})
+	require.NoError(t, err)
 	go func() {
 		for {
 			select {
@@ -239,7 +250,9 @@ func newBrowser(t *testing.T) *browser {
 		if dir == "" {
 			dir = failureDir(t)
 		}
-		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		shot, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Logf("no screenshot: %v", err)
 			return
@@ -272,21 +285,43 @@ func describeException(d *runtime.ExceptionDetails) string {
 	return d.Exception.Description
 }
 
+// stepTimeout bounds each batch of browser steps, so that a page that
+// never shows what a test waits for fails the test with its screenshot
+// instead of hanging it.
+const stepTimeout = 45 * time.Second
+
 func (b *browser) do(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	require.NoError(t, chromedp.Do(b.ctx, steps...))
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	require.NoError(t, chromedp.Do(ctx, steps...), "the page shows: %s", b.shows())
+}
+
+// shows is the page's text, for failure messages.
+func (b *browser) shows() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return s
 }
 
 func (b *browser) text(t *testing.T, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.TextContent(chromedp.CSS(sel)))
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
 	require.NoError(t, err, sel)
 	return s
 }
 
 func eval[T any](t *testing.T, b *browser, js string) T {
 	t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](js))
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
 	require.NoError(t, err, js)
 	return v
 }
@@ -316,6 +351,10 @@ func (b *browser) noDialogs(t *testing.T) {
 	defer b.mu.Unlock()
 	require.Empty(t, b.dialogs, "no JavaScript dialog may open")
 	require.Empty(t, b.errors, "no uncaught exception in the page")
+	require.NotEmpty(t, b.requests)
+	for _, r := range b.requests {
+		require.NotContains(t, r, "hfat_", "no token in a URL the page requests, nor in a Referer")
+	}
 }
 
 // open opens a portal link and waits for the endpoints view.
