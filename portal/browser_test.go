@@ -664,3 +664,67 @@ func TestPortalExpiredLinkShowsTheExpiredPage(t *testing.T) {
 	require.Contains(t, b.text(t, "#signed-out"), "portal link")
 	b.noDialogs(t)
 }
+
+// The delivery log in the page: newest first, 20 a page with Older and
+// Newer, filtered by endpoint and status; cancel a delivery that keeps
+// failing, and a retry of the cancelled one shows the API's refusal in
+// words.
+func TestPortalDeliveryListFiltersPagesAndSteers(t *testing.T) {
+	prepare(t)
+	e := startHookflow(t)
+	ok, failing := testenv.NewReceiver(t), testenv.NewReceiver(t)
+	failing.Respond = func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) }
+	e.subscribe(t, "acme", ok.URL+"/ok", "order.*")
+	bad := e.subscribe(t, "acme", failing.URL+"/failing", "invoice.*")
+	for i := range 22 {
+		e.publish(t, "acme", fmt.Sprintf("portal-page-%02d", i), "order.created")
+	}
+	e.publish(t, "acme", "portal-invoice-1", "invoice.paid")
+	require.Eventually(t, func() bool { return ok.Count() >= 22 && failing.Count() >= 1 }, 60*time.Second, 100*time.Millisecond)
+
+	b := newBrowser(t)
+	b.open(t, e.link(t, "acme", nil))
+	b.do(t, chromedp.Click(chromedp.CSS("#tab-deliveries")), chromedp.WaitVisible(chromedp.CSS("tr.delivery")))
+	require.Equal(t, 20, eval[int](t, b, "document.querySelectorAll('tr.delivery').length"))
+	const ids = `Array.from(document.querySelectorAll('tr.delivery')).map(r => r.dataset.id)`
+	const newestFirst = `(() => { const c = Array.from(document.querySelectorAll('tr.delivery')).map(r => Date.parse(r.dataset.created));
+		return c.every((v, i) => i === 0 || c[i-1] >= v) })()`
+	require.True(t, eval[bool](t, b, newestFirst), "newest first")
+	first := eval[[]string](t, b, ids)
+	b.do(t, chromedp.Click(chromedp.CSS("#older")), chromedp.WaitVisible(chromedp.CSS("#newer")))
+	require.Equal(t, 3, eval[int](t, b, "document.querySelectorAll('tr.delivery').length"))
+	require.True(t, eval[bool](t, b, newestFirst))
+	seen := map[string]bool{}
+	for _, id := range append(first, eval[[]string](t, b, ids)...) {
+		seen[id] = true
+	}
+	require.Len(t, seen, 23, "the two pages hold every delivery once")
+	b.do(t, chromedp.Click(chromedp.CSS("#newer")), chromedp.WaitVisible(chromedp.CSS("#older")))
+	require.Equal(t, first, eval[[]string](t, b, ids), "Newer goes back to the first page")
+
+	b.do(t, chromedp.SetValue(chromedp.CSS("#filter-subscription"), bad.ID), chromedp.Click(chromedp.CSS("#apply-filters")))
+	b.waitFor(t, `document.querySelectorAll('tr.delivery').length === 1`, "")
+	require.Contains(t, b.text(t, "tr.delivery"), failing.URL+"/failing")
+	b.do(t, chromedp.SetValue(chromedp.CSS("#filter-status"), "succeeded"), chromedp.Click(chromedp.CSS("#apply-filters")),
+		chromedp.WaitVisible(chromedp.CSS("#no-deliveries")))
+	// Its one delivery, which failed (the receiver answers 503): retry
+	// starts a new round, whose attempt the page shows.
+	b.do(t, chromedp.SetValue(chromedp.CSS("#filter-status"), "failed"), chromedp.Click(chromedp.CSS("#apply-filters")))
+	b.waitFor(t, `document.querySelectorAll('tr.delivery[data-status="failed"]').length === 1`, "#refresh")
+	b.do(t, chromedp.Click(chromedp.CSS("tr.delivery button.open-delivery")), chromedp.WaitVisible(chromedp.CSS("#attempts")))
+	require.Equal(t, "503", b.text(t, "#attempts tr.attempt .status-code"))
+	before := eval[int](t, b, "document.querySelectorAll('#attempts tr.attempt').length")
+	b.do(t, chromedp.Click(chromedp.CSS("#retry")), chromedp.WaitVisible(chromedp.CSS("#notice")))
+	require.Contains(t, b.text(t, "#notice"), "Retry requested")
+	b.waitFor(t, fmt.Sprintf("document.querySelectorAll('#attempts tr.attempt').length > %d", before), "#reload-delivery")
+
+	// A retry of a delivery that succeeded: the API's 409, in words.
+	b.do(t, chromedp.SetValue(chromedp.CSS("#filter-subscription"), ""), chromedp.SetValue(chromedp.CSS("#filter-status"), "succeeded"),
+		chromedp.Click(chromedp.CSS("#apply-filters")), chromedp.WaitVisible(chromedp.CSS(`tr.delivery[data-status="succeeded"]`)),
+		chromedp.Click(chromedp.CSS("tr.delivery button.open-delivery")), chromedp.WaitVisible(chromedp.CSS("#attempts")),
+		chromedp.Click(chromedp.CSS("#retry")), chromedp.WaitVisible(chromedp.CSS("#error")))
+	msg := b.text(t, "#error")
+	require.Contains(t, msg, "409")
+	require.Contains(t, msg, "succeeded")
+	b.noDialogs(t)
+}

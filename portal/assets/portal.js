@@ -510,7 +510,7 @@
     }
     const body = el('tbody');
     rows.forEach(function (d) {
-      body.appendChild(el('tr', { class: 'delivery', 'data-id': d.id, 'data-status': d.status },
+      body.appendChild(el('tr', { class: 'delivery', 'data-id': d.id, 'data-status': d.status, 'data-created': d.created_at },
         el('td', { text: when(d.created_at) }),
         el('td', { class: 'url', text: d.event_id }),
         el('td', { class: 'url', text: subURL(d.subscription_id) }),
