@@ -490,7 +490,7 @@ func TestPortalResendShowsTheNewDelivery(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#attempts")),
 		chromedp.Click(chromedp.CSS("#resend")),
 	)
-	b.waitFor(t, fmt.Sprintf(`(document.querySelector('#delivery')||{}).dataset && document.querySelector('#delivery').dataset.id !== %q`, first), "")
+	b.waitFor(t, fmt.Sprintf(`(() => { const d = document.querySelector('#delivery'); return !!d && d.dataset.id !== %q })()`, first), "")
 	second := eval[string](t, b, "document.querySelector('#delivery').dataset.id")
 	require.Contains(t, b.text(t, "#notice"), second)
 	require.Eventually(t, func() bool { return recv.Count() == 2 }, 60*time.Second, 100*time.Millisecond, "the resend reaches the receiver")
