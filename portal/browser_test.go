@@ -431,10 +431,41 @@ func TestPortalCreateSubscriptionAndSeeDeliveredEvent(t *testing.T) {
 		chromedp.Click(chromedp.CSS("tr.subscription button.edit")),
 		chromedp.WaitVisible(chromedp.CSS("#subscription-form")),
 		chromedp.SetValue(chromedp.CSS("#f-description"), "Order sync (prod)"),
+		chromedp.SetValue(chromedp.CSS("#f-rate-limit"), "2.5"),
+		chromedp.SetValue(chromedp.CSS("#f-max-in-flight"), "3"),
 		chromedp.Click(chromedp.CSS("#f-save")),
-		chromedp.WaitVisible(chromedp.CSS("tr.subscription")),
+		chromedp.WaitVisible(chromedp.CSS("tr.subscription .flow-control")),
 	)
 	require.Equal(t, "Order sync (prod)", b.text(t, "tr.subscription .description"))
+	var limits struct {
+		RateLimit   *float64 `json:"rate_limit"`
+		MaxInFlight *int     `json:"max_in_flight"`
+	}
+	require.Equal(t, http.StatusOK, e.h.Do(t, http.MethodGet, "/v1/applications/acme/subscriptions/"+subID, nil, &limits, admin...))
+	require.NotNil(t, limits.RateLimit)
+	require.NotNil(t, limits.MaxInFlight)
+	require.Equal(t, 2.5, *limits.RateLimit)
+	require.Equal(t, 3, *limits.MaxInFlight)
+	require.Equal(t, "at most 2.5 requests/s, at most 3 at once", b.text(t, "tr.subscription .flow-control"))
+	// Emptied, the rate limit goes; a cap of 0 is the API's 400, in words.
+	b.do(t,
+		chromedp.Click(chromedp.CSS("tr.subscription button.edit")),
+		chromedp.WaitVisible(chromedp.CSS("#subscription-form")),
+		chromedp.SetValue(chromedp.CSS("#f-rate-limit"), ""),
+		chromedp.SetValue(chromedp.CSS("#f-max-in-flight"), "0"),
+		chromedp.Click(chromedp.CSS("#f-save")),
+		chromedp.WaitVisible(chromedp.CSS("#error")),
+	)
+	require.Contains(t, b.text(t, "#error"), "max_in_flight")
+	b.do(t,
+		chromedp.SetValue(chromedp.CSS("#f-max-in-flight"), "3"),
+		chromedp.Click(chromedp.CSS("#f-save")),
+		chromedp.WaitVisible(chromedp.CSS("tr.subscription .flow-control")),
+	)
+	limits.RateLimit, limits.MaxInFlight = nil, nil
+	require.Equal(t, http.StatusOK, e.h.Do(t, http.MethodGet, "/v1/applications/acme/subscriptions/"+subID, nil, &limits, admin...))
+	require.Nil(t, limits.RateLimit)
+	require.NotNil(t, limits.MaxInFlight)
 	b.screenshotForDocs(t, "portal-subscriptions.png")
 
 	e.publish(t, "acme", "portal-order-1", "order.created")

@@ -316,13 +316,16 @@
   function subscriptionRow(s) {
     const actions = el('td', { class: 'actions' });
     const secretBox = el('div', { class: 'secret-box' });
-    const paused = s.status === 'paused';
+    // A disabled endpoint (every attempt failed for long, or it answered
+    // 410) comes back like a paused one: PATCH status active.
+    const paused = s.status === 'paused' || s.status === 'disabled';
     const row = el('tr', { class: 'subscription', 'data-id': s.id },
       el('td', null,
         el('div', { class: 'url', text: s.url }),
         s.description ? el('div', { class: 'muted description', text: s.description }) : null,
         el('div', { class: 'muted', text: s.id }),
-        s.disabled_reason ? el('div', { class: 'muted', text: 'Disabled: ' + s.disabled_reason }) : null,
+        s.disabled_reason ? el('div', { class: 'muted disabled-reason', text: 'Disabled: ' + s.disabled_reason + (s.failing_since ? ' (failing since ' + when(s.failing_since) + ')' : '') }) : null,
+        flowControl(s) ? el('div', { class: 'muted flow-control', text: flowControl(s) }) : null,
         secretBox),
       el('td', { class: 'event-types', text: (s.event_types || []).join(', ') }),
       el('td', null, status(s.status)),
@@ -390,6 +393,27 @@
     return row;
   }
 
+  function flowControl(s) {
+    const parts = [];
+    if (s.rate_limit) {
+      parts.push('at most ' + s.rate_limit + ' requests/s');
+    }
+    if (s.max_in_flight) {
+      parts.push('at most ' + s.max_in_flight + ' at once');
+    }
+    return parts.join(', ');
+  }
+
+  // numberField reads an optional number input: undefined when empty on
+  // create, null when emptied on edit (the API then removes the limit).
+  function numberField(input, before) {
+    const v = input.value.trim();
+    if (v === '') {
+      return before ? null : undefined;
+    }
+    return Number(v);
+  }
+
   function showSecret(box, secret, label) {
     clear(box);
     append(box, [el('span', { class: 'muted', text: label + ': ' }), el('code', { class: 'secret', text: secret })]);
@@ -406,18 +430,30 @@
     const url = el('input', { type: 'url', id: 'f-url', name: 'url', required: true, placeholder: 'https://example.com/webhooks', value: s ? s.url : '' });
     const types = el('input', { type: 'text', id: 'f-event-types', name: 'event_types', required: true, placeholder: 'order.created, invoice.*', value: s ? (s.event_types || []).join(', ') : '' });
     const desc = el('input', { type: 'text', id: 'f-description', name: 'description', value: s ? s.description || '' : '' });
+    const rate = el('input', { type: 'number', id: 'f-rate-limit', name: 'rate_limit', min: '0', step: 'any', placeholder: 'no limit', value: s && s.rate_limit ? s.rate_limit : '' });
+    const inflight = el('input', { type: 'number', id: 'f-max-in-flight', name: 'max_in_flight', min: '1', step: '1', placeholder: 'no cap', value: s && s.max_in_flight ? s.max_in_flight : '' });
     const form = el('form', { class: 'panel', id: 'subscription-form', novalidate: true },
       el('h2', { text: s ? 'Edit endpoint' : 'Add endpoint' }),
       el('label', { for: 'f-url' }, 'URL'), url,
       el('label', { for: 'f-event-types' }, 'Event types'), types,
       el('p', { class: 'hint', text: 'Separated by commas or spaces. A pattern like order.* receives every type under order.' }),
       el('label', { for: 'f-description' }, 'Description'), desc,
-      el('p', { class: 'hint', text: 'Rate limit and concurrency cap are set by the service for now.' }),
+      el('label', { for: 'f-rate-limit' }, 'Rate limit (requests per second)'), rate,
+      el('label', { for: 'f-max-in-flight' }, 'Concurrency cap (requests at once)'), inflight,
+      el('p', { class: 'hint', text: 'Requests beyond either limit wait; none is dropped. Leave empty for no limit.' }),
       el('div', { class: 'toolbar' },
         el('button', { type: 'submit', class: 'primary', id: 'f-save' }, s ? 'Save' : 'Create'),
         el('button', { type: 'button', id: 'f-cancel', onclick: action(showSubscriptions) }, 'Cancel')));
     form.addEventListener('submit', action(async function () {
       const body = { url: url.value.trim(), event_types: splitTypes(types.value), description: desc.value };
+      const r = numberField(rate, s && s.rate_limit);
+      const m = numberField(inflight, s && s.max_in_flight);
+      if (r !== undefined) {
+        body.rate_limit = r;
+      }
+      if (m !== undefined) {
+        body.max_in_flight = m;
+      }
       if (s) {
         await api('PATCH', '/subscriptions/' + encodeURIComponent(s.id), body);
         await showSubscriptions();
