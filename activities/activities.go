@@ -135,7 +135,8 @@ func (a *Activities) ClaimTargets(ctx context.Context, in ClaimTargetsInput) (Cl
 	if err != nil {
 		return ClaimTargetsResult{}, fmt.Errorf("match subscriptions of %s: %w", in.EventType, err)
 	}
-	res := ClaimTargetsResult{Done: len(subs) < in.Limit}
+	// A test event's one target is its only page, whatever the page size.
+	res := ClaimTargetsResult{Done: targeted || len(subs) < in.Limit}
 	deliveries := make([]store.Delivery, 0, len(subs))
 	now := a.now()
 	for _, s := range subs {
