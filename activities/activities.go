@@ -5,6 +5,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -122,11 +123,20 @@ type ClaimTargetsResult struct {
 // the fan-out starts a delivery workflow for.
 func (a *Activities) ClaimTargets(ctx context.Context, in ClaimTargetsInput) (ClaimTargetsResult, error) {
 	app := ApplicationOf(in.ApplicationID)
-	subs, err := a.Store.MatchSubscriptions(ctx, app, in.EventType, in.After, in.Limit)
+	var subs []store.Subscription
+	targeted := false
+	var err error
+	if in.EventType == store.TestEventType {
+		subs, targeted, err = a.testTarget(ctx, app, in.EventID)
+	}
+	if err == nil && !targeted {
+		subs, err = a.Store.MatchSubscriptions(ctx, app, in.EventType, in.After, in.Limit)
+	}
 	if err != nil {
 		return ClaimTargetsResult{}, fmt.Errorf("match subscriptions of %s: %w", in.EventType, err)
 	}
-	res := ClaimTargetsResult{Done: len(subs) < in.Limit}
+	// A test event's one target is its only page, whatever the page size.
+	res := ClaimTargetsResult{Done: targeted || len(subs) < in.Limit}
 	deliveries := make([]store.Delivery, 0, len(subs))
 	now := a.now()
 	for _, s := range subs {
@@ -146,6 +156,29 @@ func (a *Activities) ClaimTargets(ctx context.Context, in ClaimTargetsInput) (Cl
 		}
 	}
 	return res, nil
+}
+
+// testTarget is the one subscription a test event goes to. A test event
+// is an event like any other, so that it is signed, retried, logged and
+// resent like one, but it names its subscription (TargetSubscriptionID)
+// instead of reaching every subscription of its type: this reads the event
+// only for the type hookflow.test, leaving the fan-out of every other event
+// as it was. A hookflow.test event a producer posted itself names none and
+// goes by its type. A subscription deleted since gets nothing; a paused
+// one gets the delivery, which waits like any other.
+func (a *Activities) testTarget(ctx context.Context, app, eventID string) ([]store.Subscription, bool, error) {
+	ev, err := a.Store.GetEvent(ctx, app, eventID)
+	if err != nil || ev.TargetSubscriptionID == "" {
+		return nil, false, err
+	}
+	sub, err := a.Store.GetSubscription(ctx, app, ev.TargetSubscriptionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	return []store.Subscription{sub}, true, nil
 }
 
 // ApplicationOf is the application of an activity input: inputs recorded

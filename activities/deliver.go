@@ -55,6 +55,11 @@ type DeliverInput struct {
 // deliverInputJSON is DeliverInput as its JSON shows it, with the same
 // names as before durations were readable.
 type deliverInputJSON struct {
+	// ApplicationID was left out of this form once, so an attempt that
+	// went through the encoding (every attempt but a local first one) of
+	// a delivery outside default looked its subscription up in default
+	// and reported it deleted.
+	ApplicationID  string `json:",omitempty"`
 	DeliveryID     string
 	EventID        string
 	SubscriptionID string
@@ -68,7 +73,7 @@ type deliverInputJSON struct {
 // MarshalJSON shows the durations as "15s" in the Temporal UI.
 func (in DeliverInput) MarshalJSON() ([]byte, error) {
 	return json.Marshal(deliverInputJSON{
-		DeliveryID: in.DeliveryID, EventID: in.EventID, SubscriptionID: in.SubscriptionID,
+		ApplicationID: in.ApplicationID, DeliveryID: in.DeliveryID, EventID: in.EventID, SubscriptionID: in.SubscriptionID,
 		Attempt: in.Attempt, RoundAttempt: in.RoundAttempt, RoundStart: in.RoundStart,
 		Policy: in.Policy.JSON(), Timeout: delivery.Duration(in.Timeout),
 	})
@@ -82,7 +87,7 @@ func (in *DeliverInput) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*in = DeliverInput{
-		DeliveryID: j.DeliveryID, EventID: j.EventID, SubscriptionID: j.SubscriptionID,
+		ApplicationID: j.ApplicationID, DeliveryID: j.DeliveryID, EventID: j.EventID, SubscriptionID: j.SubscriptionID,
 		Attempt: j.Attempt, RoundAttempt: j.RoundAttempt, RoundStart: j.RoundStart,
 		Policy: j.Policy.Policy(), Timeout: time.Duration(j.Timeout),
 	}

@@ -39,6 +39,7 @@ var rules = map[string]access.Rule{
 	"DELETE /v1/subscriptions/:id":             access.AdminOnly,
 	"GET /v1/subscriptions/:id/secret":         access.AdminOnly,
 	"POST /v1/subscriptions/:id/rotate-secret": access.AdminOnly,
+	"POST /v1/subscriptions/:id/test":          access.AdminOnly,
 	"POST /v1/event-types":                     access.AdminOnly,
 	"GET /v1/event-types":                      access.AdminOnly,
 	"GET /v1/event-types/:name":                access.AdminOnly,
@@ -64,6 +65,8 @@ var rules = map[string]access.Rule{
 	"POST /v1/applications/:app/tokens":       access.AdminOnly,
 	"GET /v1/applications/:app/tokens":        access.AdminOnly,
 	"DELETE /v1/applications/:app/tokens/:id": access.AdminOnly,
+	// A portal link is a token: only an admin hands one out.
+	"POST /v1/applications/:app/portal-access": access.AdminOnly,
 
 	"POST /v1/applications/:app/subscriptions":                   access.App,
 	"GET /v1/applications/:app/subscriptions":                    access.App,
@@ -72,6 +75,7 @@ var rules = map[string]access.Rule{
 	"DELETE /v1/applications/:app/subscriptions/:id":             access.App,
 	"GET /v1/applications/:app/subscriptions/:id/secret":         access.App,
 	"POST /v1/applications/:app/subscriptions/:id/rotate-secret": access.App,
+	"POST /v1/applications/:app/subscriptions/:id/test":          access.App,
 	"POST /v1/applications/:app/events":                          access.AdminOnly,
 	"GET /v1/applications/:app/events":                           access.App,
 	"GET /v1/applications/:app/deliveries":                       access.App,

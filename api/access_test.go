@@ -47,7 +47,8 @@ func mintMatrixTokens(t *testing.T, ta *testAPI, app, other string) matrixTokens
 // apart from the API's table so that the two check each other: public for
 // health, metrics, the document and the codec; app for the routes under
 // /v1/applications/{app}/ a consumer may use (all but publishing events
-// and tokens) and reading the application itself; admin for the rest.
+// and tokens, and minting a portal link, which is minting a token) and
+// reading the application itself; admin for the rest.
 func contractRule(method, path string) access.Rule {
 	const appPrefix = "/v1/applications/{app}"
 	switch {
@@ -59,7 +60,7 @@ func contractRule(method, path string) access.Rule {
 			return access.App
 		}
 		return access.AdminOnly
-	case strings.HasPrefix(path, appPrefix+"/tokens"):
+	case strings.HasPrefix(path, appPrefix+"/tokens"), path == appPrefix+"/portal-access":
 		return access.AdminOnly
 	case path == appPrefix+"/events" && method == http.MethodPost:
 		return access.AdminOnly

@@ -32,6 +32,9 @@ type Deps struct {
 	// Metrics, when set, counts and times every request and is served at
 	// GET /metrics.
 	Metrics *metrics.Metrics
+	// PublicURL (HOOKFLOW_PUBLIC_URL) is the base URL of portal links;
+	// empty: the scheme and Host of the request that asks for one.
+	PublicURL string
 }
 
 type handlers struct {
@@ -40,6 +43,8 @@ type handlers struct {
 	maxBody  int64
 	log      *slog.Logger
 	keys     keyring
+	// publicURL: see Deps.PublicURL.
+	publicURL string
 }
 
 // NewRouter builds the API's routes. Who may call which is decided by one
@@ -49,7 +54,7 @@ type handlers struct {
 // everything else needs an admin key or, on its own application's routes,
 // an application token.
 func NewRouter(d Deps) *gin.Engine {
-	h := &handlers{svc: d.Service, validate: newValidator(), maxBody: d.MaxBodyBytes, log: d.Logger, keys: newKeyring(d.APIKeys)}
+	h := &handlers{svc: d.Service, validate: newValidator(), maxBody: d.MaxBodyBytes, log: d.Logger, keys: newKeyring(d.APIKeys), publicURL: d.PublicURL}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -91,6 +96,7 @@ func NewRouter(d Deps) *gin.Engine {
 	app.POST("/tokens", h.mintToken)
 	app.GET("/tokens", h.listTokens)
 	app.DELETE("/tokens/:id", h.revokeToken)
+	app.POST("/portal-access", h.portalAccess)
 
 	if d.Codec != nil {
 		r.POST("/v1/codec/*path", gin.WrapH(d.Codec))
@@ -111,6 +117,7 @@ func (h *handlers) applicationRoutes(g *gin.RouterGroup) {
 	g.DELETE("/subscriptions/:id", h.deleteSubscription)
 	g.GET("/subscriptions/:id/secret", h.getSubscriptionSecret)
 	g.POST("/subscriptions/:id/rotate-secret", h.rotateSecret)
+	g.POST("/subscriptions/:id/test", h.testSubscription)
 	g.POST("/events", h.postEvent)
 	g.GET("/events", h.listEvents)
 	g.GET("/events/:id", h.getEvent)

@@ -29,6 +29,7 @@ import (
 	"github.com/hookflow/hookflow/dispatch"
 	"github.com/hookflow/hookflow/metrics"
 	"github.com/hookflow/hookflow/netguard"
+	"github.com/hookflow/hookflow/portal"
 	"github.com/hookflow/hookflow/secretbox"
 	"github.com/hookflow/hookflow/service"
 	"github.com/hookflow/hookflow/store"
@@ -289,10 +290,11 @@ func (a *App) Run(ctx context.Context) error {
 		g.Go(func() error { return a.dispatch.Run(ctx) })
 		gin.SetMode(gin.ReleaseMode)
 		srv := &http.Server{
-			Handler: api.NewRouter(api.Deps{
+			// The subscriber portal beside the API, in serve and api modes.
+			Handler: portal.Mount(api.NewRouter(api.Deps{
 				Service: a.service, MaxBodyBytes: a.cfg.MaxBodyBytes, Logger: a.log, APIKeys: a.cfg.APIKeys,
-				Codec: a.codecHTTP, Metrics: a.metrics,
-			}),
+				Codec: a.codecHTTP, Metrics: a.metrics, PublicURL: a.cfg.PublicURL,
+			})),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		a.log.Info("API listening", "addr", a.Addr())

@@ -119,3 +119,23 @@ func (c *Client) RevokeToken(ctx context.Context, app, id string) error {
 }
 
 func applicationPath(id string) string { return "/v1/applications/" + url.PathEscape(id) }
+
+// PortalLink is a subscriber portal link: URL opens the portal signed in
+// as the application with Token, carried in the URL's fragment.
+type PortalLink struct {
+	URL       string    `json:"url"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// PortalAccess mints a portal link for app (admin keys only); a zero
+// expiresIn takes the server's default (1 h).
+func (c *Client) PortalAccess(ctx context.Context, app string, expiresIn time.Duration) (PortalLink, error) {
+	body := map[string]any{}
+	if expiresIn > 0 {
+		body["expires_in_seconds"] = expiresIn.Seconds()
+	}
+	var out PortalLink
+	err := c.do(ctx, request{method: http.MethodPost, path: applicationPath(app) + "/portal-access", body: body, out: &out})
+	return out, err
+}

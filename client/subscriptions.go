@@ -135,3 +135,11 @@ func (c *Client) RotateSecret(ctx context.Context, id, secret string) (Subscript
 	err := c.do(ctx, request{method: http.MethodPost, path: c.scoped("subscriptions", id, "rotate-secret"), body: body, out: &out})
 	return out, err
 }
+
+// SendTestEvent sends an event of type hookflow.test to the one
+// subscription id, and to no other.
+func (c *Client) SendTestEvent(ctx context.Context, id string) (Accepted, error) {
+	var out Accepted
+	err := c.do(ctx, request{method: http.MethodPost, path: c.scoped("subscriptions", id, "test"), out: &out})
+	return out, err
+}

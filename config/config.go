@@ -32,6 +32,7 @@
 //	HOOKFLOW_ALLOW_UNKNOWN_EVENT_TYPES  accept events whose type is not registered under /v1/event-types [true]
 //	HOOKFLOW_METRICS_ADDR            extra listener serving /metrics and /healthz, for `hookflow worker` above all [empty: none; the API serves /metrics]
 //	HOOKFLOW_METRICS_MAX_SUBSCRIPTIONS  subscriptions with attempt latency series of their own, per process; the rest share subscription="other" [1000]
+//	HOOKFLOW_PUBLIC_URL              base URL of portal links, like https://hooks.example.com [empty: the scheme and Host of the admin's request]
 //	HOOKFLOW_LOG_LEVEL               debug, info, warn or error; logs are JSON on stderr [info]
 //
 // Keys are 32 random bytes in base64 (openssl rand -base64 32); SECURITY.md
@@ -42,6 +43,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
@@ -86,6 +88,9 @@ type Config struct {
 	// InsecureNoAuth lets the API listen beyond loopback with no API key
 	// (see CheckAPIExposure).
 	InsecureNoAuth bool `env:"HOOKFLOW_INSECURE_NO_AUTH" envDefault:"false"`
+	// PublicURL is where users reach Hookflow, the base of portal links
+	// (POST .../portal-access); empty: the scheme and Host of the request.
+	PublicURL string `env:"HOOKFLOW_PUBLIC_URL"`
 
 	// Outbound guard and encryption (SECURITY.md).
 	AllowedTargetCIDRs  string   `env:"HOOKFLOW_ALLOWED_TARGET_CIDRS"`
@@ -139,6 +144,11 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.TaskQueue == "" {
 		errs = append(errs, errors.New("HOOKFLOW_TASK_QUEUE must not be empty"))
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("HOOKFLOW_PUBLIC_URL must be an http:// or https:// URL with a host and no query, like https://hooks.example.com, got %q", c.PublicURL))
+		}
 	}
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite://") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, fmt.Errorf("HOOKFLOW_DATABASE_URL must start with sqlite:// or postgres://, got %q", c.DatabaseURL))

@@ -22,6 +22,7 @@ type eventRow struct {
 	DeliverAt     int64  `db:"deliver_at"`
 	Cancelled     int    `db:"cancelled"`
 	CreatedAt     int64  `db:"created_at"`
+	Target        string `db:"target_subscription_id"`
 }
 
 func (r eventRow) event() Event {
@@ -37,6 +38,8 @@ func (r eventRow) event() Event {
 		DeliverAt:     fromMicros(r.DeliverAt),
 		Cancelled:     r.Cancelled == 1,
 		CreatedAt:     fromMicros(r.CreatedAt),
+
+		TargetSubscriptionID: r.Target,
 	}
 }
 
@@ -44,9 +47,9 @@ func (s *SQL) CreateEvent(ctx context.Context, e Event) (Event, bool, error) {
 	// What is returned is what is stored: microseconds in UTC, not dispatched.
 	e.CreatedAt, e.Dispatched, e.Cancelled = fromMicros(micros(e.CreatedAt)), false, false
 	e.DeliverAt = fromMicros(micros(e.DeliverAt))
-	res, err := exec(ctx, s.db, `INSERT INTO events (application_id, id, type, payload, body_hash, workflow_id, run_id, dispatched, deliver_at, created_at)
-		VALUES (?,?,?,?,?,?,?,0,?,?) ON CONFLICT (application_id, id) DO NOTHING`,
-		e.ApplicationID, e.ID, e.Type, e.Payload, e.BodyHash, e.WorkflowID, e.RunID, micros(e.DeliverAt), micros(e.CreatedAt))
+	res, err := exec(ctx, s.db, `INSERT INTO events (application_id, id, type, payload, body_hash, workflow_id, run_id, dispatched, deliver_at, created_at, target_subscription_id)
+		VALUES (?,?,?,?,?,?,?,0,?,?,?) ON CONFLICT (application_id, id) DO NOTHING`,
+		e.ApplicationID, e.ID, e.Type, e.Payload, e.BodyHash, e.WorkflowID, e.RunID, micros(e.DeliverAt), micros(e.CreatedAt), e.TargetSubscriptionID)
 	if err != nil {
 		return Event{}, false, fmt.Errorf("store: insert event: %w", err)
 	}

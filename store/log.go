@@ -161,7 +161,7 @@ func page[T any](items []T, limit int, key func(T) (time.Time, string)) Page[T] 
 	return p
 }
 
-const eventColumns = `application_id, id, type, payload, body_hash, workflow_id, run_id, dispatched, deliver_at, cancelled, created_at`
+const eventColumns = `application_id, id, type, payload, body_hash, workflow_id, run_id, dispatched, deliver_at, cancelled, created_at, target_subscription_id`
 
 // eventLogQuery is the query of a page of ListEventLog, limit+1 rows, for
 // SQLite or PostgreSQL.

@@ -63,6 +63,10 @@ const (
 	SubscriptionPaused = "paused"
 )
 
+// TestEventType is the type of the test events the portal sends to one
+// subscription (POST .../subscriptions/{id}/test).
+const TestEventType = "hookflow.test"
+
 // Delivery statuses: package delivery defines them.
 const (
 	DeliveryPending    = delivery.StatusPending
@@ -139,6 +143,9 @@ type Event struct {
 	// ran (while scheduled, say).
 	Cancelled bool
 	CreatedAt time.Time
+	// TargetSubscriptionID, when set, is the one subscription the event
+	// goes to, whatever its type: a test event sent from the portal.
+	TargetSubscriptionID string
 }
 
 // Delivery is one event on its way to one subscription.

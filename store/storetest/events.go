@@ -27,6 +27,7 @@ func exerciseEvents(t *testing.T, newStore func(t *testing.T) store.Store) {
 		e := newEvent("evt_1", "h1")
 		e.Payload = []byte("{\"bytes\":\"\xff\x00 kept exactly\"}")
 		e.RunID = "run-1"
+		e.TargetSubscriptionID = "sub_target" // a test event's one subscription
 		got, created, err := s.CreateEvent(t.Context(), e)
 		require.NoError(t, err)
 		require.True(t, created)
