@@ -19,7 +19,7 @@ nothing else. Every other client command takes --app to work inside one.
 These commands need an admin API key.`)
 	cmd.Aliases = []string{"app", "applications"}
 	addRemoteFlags(cmd, r)
-	cmd.AddCommand(appsCreate(r), appsList(r), appsGet(r), appsUpdate(r), appsDelete(r), newTokensCommand(r))
+	cmd.AddCommand(appsCreate(r), appsList(r), appsGet(r), appsUpdate(r), appsDelete(r), appsPortalLink(r), newTokensCommand(r))
 	return cmd
 }
 
@@ -128,6 +128,30 @@ func appsDelete(r *remote) *cobra.Command {
 			}, func(w io.Writer, d deleted) { row(w, "DELETED", d.ID) })
 		},
 	}
+}
+
+func appsPortalLink(r *remote) *cobra.Command {
+	var expiresIn time.Duration
+	cmd := &cobra.Command{
+		Use:   "portal-link APP [--expires-in 1h]",
+		Short: "Mint a subscriber portal link for an application's developers",
+		Long: `Mint a link that opens the subscriber portal (/portal/) signed in as the
+application, with an application token in the link's fragment (so that it
+never reaches a server log). Hand it to the application's developers; it
+stops working when the token expires or is revoked (apps tokens revoke).`,
+		Example: `  hookflow apps portal-link acme --expires-in 30m`,
+		Args:    exactArgs(1, "an application id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return call(r, cmd, func(c *client.Client) (client.PortalLink, error) {
+				return c.PortalAccess(cmd.Context(), args[0], expiresIn)
+			}, func(w io.Writer, l client.PortalLink) {
+				row(w, "URL", l.URL)
+				row(w, "EXPIRES", when(&l.ExpiresAt))
+			})
+		},
+	}
+	cmd.Flags().DurationVar(&expiresIn, "expires-in", 0, "how long the link works (default: the server's, 1h)")
+	return cmd
 }
 
 // deleted is what a delete prints, the API answering with no body.

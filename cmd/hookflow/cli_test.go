@@ -459,6 +459,12 @@ func TestAppsAndTheirTokens(t *testing.T) {
 	r = hookflow(t, admin, "apps", "tokens", "list", "acme")
 	require.Regexp(t, `(?m)^`+regexp.QuoteMeta(minted.ID)+`\s+revoked\s+`, r.stdout)
 
+	var link client.PortalLink
+	hookflowJSON(t, admin, &link, "apps", "portal-link", "acme", "--expires-in", "30m")
+	require.Contains(t, link.URL, "/portal/#")
+	require.Contains(t, link.URL, link.Token, "the token rides in the fragment")
+	require.WithinDuration(t, time.Now().Add(30*time.Minute), link.ExpiresAt, time.Minute)
+
 	r = hookflow(t, admin, "apps", "delete", "globex")
 	require.Equal(t, 0, r.code, r.stderr)
 	r = hookflow(t, admin, "apps", "get", "globex")
