@@ -31,15 +31,9 @@ func deliveriesGet(r *remote) *cobra.Command {
 		Short: "Show a delivery and its attempts",
 		Args:  exactArgs(1, "a delivery id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client(cmd)
-			if err != nil {
-				return err
-			}
-			d, err := c.GetDelivery(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return r.print(cmd, d, func(w io.Writer) {
+			return call(r, cmd, func(c *client.Client) (client.Delivery, error) {
+				return c.GetDelivery(cmd.Context(), args[0])
+			}, func(w io.Writer, d client.Delivery) {
 				row(w, "ID", d.ID)
 				row(w, "EVENT", d.EventID)
 				row(w, "SUBSCRIPTION", d.SubscriptionID)

@@ -44,15 +44,9 @@ nothing twice.`,
 				return usageError{cmd: cmd, err: err}
 			}
 			in.Data = raw
-			c, err := r.client(cmd)
-			if err != nil {
-				return err
-			}
-			acc, err := c.SendEvent(cmd.Context(), in)
-			if err != nil {
-				return err
-			}
-			return r.print(cmd, acc, func(w io.Writer) {
+			return call(r, cmd, func(c *client.Client) (client.Accepted, error) {
+				return c.SendEvent(cmd.Context(), in)
+			}, func(w io.Writer, acc client.Accepted) {
 				row(w, "ID", acc.ID)
 				row(w, "TYPE", acc.Type)
 				row(w, "STATUS", acc.Status)
@@ -101,15 +95,9 @@ func eventsGet(r *remote) *cobra.Command {
 		Short: "Show an event and its deliveries",
 		Args:  exactArgs(1, "an event id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client(cmd)
-			if err != nil {
-				return err
-			}
-			ev, err := c.GetEvent(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return r.print(cmd, ev, func(w io.Writer) {
+			return call(r, cmd, func(c *client.Client) (client.Event, error) {
+				return c.GetEvent(cmd.Context(), args[0])
+			}, func(w io.Writer, ev client.Event) {
 				row(w, "ID", ev.ID)
 				row(w, "TYPE", ev.Type)
 				row(w, "STATUS", ev.Status)
@@ -133,15 +121,9 @@ func eventsCancel(r *remote) *cobra.Command {
 		Short: "Cancel every delivery of an event that has not finished",
 		Args:  exactArgs(1, "an event id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client(cmd)
-			if err != nil {
-				return err
-			}
-			res, err := c.CancelEvent(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return r.print(cmd, res, func(w io.Writer) {
+			return call(r, cmd, func(c *client.Client) (client.EventCancel, error) {
+				return c.CancelEvent(cmd.Context(), args[0])
+			}, func(w io.Writer, res client.EventCancel) {
 				row(w, "ID", res.ID)
 				row(w, "STATUS", res.Status)
 				row(w, "WORKFLOW", res.WorkflowID)

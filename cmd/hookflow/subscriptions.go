@@ -47,15 +47,9 @@ func subscriptionsCreate(r *remote) *cobra.Command {
 				return usageError{cmd: cmd, err: err}
 			}
 			in.Retry, _ = retry.policy(cmd)
-			c, err := r.client(cmd)
-			if err != nil {
-				return err
-			}
-			sub, err := c.CreateSubscription(cmd.Context(), in)
-			if err != nil {
-				return err
-			}
-			return r.print(cmd, sub, func(w io.Writer) { subscriptionTable(w, sub) })
+			return call(r, cmd, func(c *client.Client) (client.Subscription, error) {
+				return c.CreateSubscription(cmd.Context(), in)
+			}, func(w io.Writer, sub client.Subscription) { subscriptionTable(w, sub) })
 		},
 	}
 	f := cmd.Flags()
@@ -79,29 +73,20 @@ func subscriptionsList(r *remote) *cobra.Command {
 		Short: "List subscriptions, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := r.client(cmd)
-			if err != nil {
-				return err
-			}
-			page, err := c.ListSubscriptions(cmd.Context(), p)
-			if err != nil {
-				return err
-			}
-			return r.print(cmd, page, func(w io.Writer) {
+			return call(r, cmd, func(c *client.Client) (client.Page[client.Subscription], error) {
+				return c.ListSubscriptions(cmd.Context(), p)
+			}, func(w io.Writer, page client.Page[client.Subscription]) {
 				row(w, "ID", "STATUS", "URL", "EVENT TYPES")
 				for _, s := range page.Data {
 					row(w, s.ID, s.Status, s.URL, strings.Join(s.EventTypes, ","))
 				}
-				if page.NextCursor != "" {
-					fmt.Fprintf(w, "\nmore: --cursor %s\n", page.NextCursor)
-				}
+				nextPage(w, page.NextCursor)
 			})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&p.EventType, "event-type", "", "only the subscriptions that receive this event type")
-	f.IntVar(&p.Limit, "limit", 0, "page size (default: the server's)")
-	f.StringVar(&p.Cursor, "cursor", "", "the next page after a list that printed this cursor")
+	addPageFlags(cmd, &p.ListParams)
 	return cmd
 }
 
@@ -111,15 +96,9 @@ func subscriptionsGet(r *remote) *cobra.Command {
 		Short: "Show one subscription",
 		Args:  exactArgs(1, "a subscription id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client(cmd)
-			if err != nil {
-				return err
-			}
-			sub, err := c.GetSubscription(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return r.print(cmd, sub, func(w io.Writer) { subscriptionTable(w, sub) })
+			return call(r, cmd, func(c *client.Client) (client.Subscription, error) {
+				return c.GetSubscription(cmd.Context(), args[0])
+			}, func(w io.Writer, sub client.Subscription) { subscriptionTable(w, sub) })
 		},
 	}
 }
@@ -183,15 +162,9 @@ func subscriptionsUpdate(r *remote) *cobra.Command {
 			case given:
 				p.Retry = client.Value(*policy)
 			}
-			c, err := r.client(cmd)
-			if err != nil {
-				return err
-			}
-			sub, err := c.UpdateSubscription(cmd.Context(), args[0], p)
-			if err != nil {
-				return err
-			}
-			return r.print(cmd, sub, func(w io.Writer) { subscriptionTable(w, sub) })
+			return call(r, cmd, func(c *client.Client) (client.Subscription, error) {
+				return c.UpdateSubscription(cmd.Context(), args[0], p)
+			}, func(w io.Writer, sub client.Subscription) { subscriptionTable(w, sub) })
 		},
 	}
 	f := cmd.Flags()
@@ -217,15 +190,9 @@ func subscriptionsStatus(r *remote, use, status, short string) *cobra.Command {
 		Short: short,
 		Args:  exactArgs(1, "a subscription id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client(cmd)
-			if err != nil {
-				return err
-			}
-			sub, err := c.UpdateSubscription(cmd.Context(), args[0], client.SubscriptionPatch{Status: status})
-			if err != nil {
-				return err
-			}
-			return r.print(cmd, sub, func(w io.Writer) { subscriptionTable(w, sub) })
+			return call(r, cmd, func(c *client.Client) (client.Subscription, error) {
+				return c.UpdateSubscription(cmd.Context(), args[0], client.SubscriptionPatch{Status: status})
+			}, func(w io.Writer, sub client.Subscription) { subscriptionTable(w, sub) })
 		},
 	}
 }
@@ -275,15 +242,9 @@ func subscriptionsRotate(r *remote) *cobra.Command {
 		Short: "Give a subscription a new secret; the old one signs beside it for the grace period",
 		Args:  exactArgs(1, "a subscription id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := r.client(cmd)
-			if err != nil {
-				return err
-			}
-			sub, err := c.RotateSecret(cmd.Context(), args[0], secret)
-			if err != nil {
-				return err
-			}
-			return r.print(cmd, sub, func(w io.Writer) { subscriptionTable(w, sub) })
+			return call(r, cmd, func(c *client.Client) (client.Subscription, error) {
+				return c.RotateSecret(cmd.Context(), args[0], secret)
+			}, func(w io.Writer, sub client.Subscription) { subscriptionTable(w, sub) })
 		},
 	}
 	cmd.Flags().StringVar(&secret, "secret", "", "the new secret (whsec_ and base64); generated when left out")
