@@ -74,9 +74,11 @@ func TestRateLimitSpacesRequests(t *testing.T) {
 	span := at[len(at)-1].Sub(at[0])
 	t.Logf("%d requests over %v: %.2f a second", len(at), span.Round(time.Millisecond), float64(len(at)-1)/span.Seconds())
 	// Any 5 consecutive requests span at least 4 intervals of 250 ms, less
-	// a little for the network between the send and the receiver's clock.
+	// what a loaded machine adds between a send and the receiver's clock
+	// (118 ms seen under the full suite): 750 ms, three intervals, where no
+	// limit would put them milliseconds apart.
 	for i := 0; i+4 < len(at); i++ {
-		assert.GreaterOrEqual(t, at[i+4].Sub(at[i]), 900*time.Millisecond, "requests %d to %d", i, i+4)
+		assert.GreaterOrEqual(t, at[i+4].Sub(at[i]), 750*time.Millisecond, "requests %d to %d", i, i+4)
 	}
 	assert.GreaterOrEqual(t, span, 5500*time.Millisecond, "23 intervals of 250 ms")
 	assert.Equal(t, n, r.Count(), "each event once")
