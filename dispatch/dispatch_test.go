@@ -163,7 +163,9 @@ func TestStallsWhileTemporalIsDownAndRecovers(t *testing.T) {
 	require.Eventually(t, func() bool { return d.Status().Stalled }, 5*time.Second, 5*time.Millisecond)
 	st2 := d.Status()
 	require.Error(t, st2.Err)
-	require.Equal(t, 2, st2.Pending)
+	// Pending is an estimate: an accept that races a count is counted
+	// twice until the next count, a sweep later.
+	require.Eventually(t, func() bool { return d.Status().Pending == 2 }, 5*time.Second, 5*time.Millisecond)
 	// Failed starts give their claims back at once.
 	now := time.Now()
 	require.Eventually(t, func() bool {
