@@ -22,9 +22,11 @@ const (
 	Gone Outcome = "gone"
 	// Cancel: the delivery was cancelled while its attempt was in flight.
 	Cancel Outcome = "cancel"
-	// A later outcome (disabling a subscription that keeps failing, say)
-	// is added here, with its own status, and the workflow's loop gets a
-	// phase for it.
+	// Hold: the subscription is paused. Nothing was sent and the attempt
+	// does not count; the delivery waits, status held, until it resumes or
+	// Decision.NextAttemptAt (the end of the hold), when it tries again
+	// and gives up if the subscription is still paused.
+	Hold Outcome = "hold"
 )
 
 // Round is the attempts so far of the current round: how many were made,
@@ -37,6 +39,10 @@ type Round struct {
 	// of it (JitterOf: from 0 up to MaxJitter, fixed by the delivery and
 	// the attempt); 0 keeps the plain schedule.
 	Jitter float64
+	// HeldUntil is the end of the hold the delivery is in (zero: it is not
+	// held); PauseHold is how long a hold lasts (HOOKFLOW_PAUSE_HOLD).
+	HeldUntil time.Time
+	PauseHold time.Duration
 }
 
 // MaxJitter is the largest fraction by which jitter shortens a wait.
@@ -80,7 +86,7 @@ type Decision struct {
 }
 
 // Final reports whether the delivery ends with this decision (Succeed, Gone
-// or Cancel); Retry and GiveUp leave it open.
+// or Cancel); Retry, Hold and GiveUp leave it open.
 func (d Decision) Final() bool {
 	return d.Outcome == Succeed || d.Outcome == Gone || d.Outcome == Cancel
 }
@@ -102,9 +108,19 @@ func Decide(p Policy, r Round, f Facts) Decision {
 		return Decision{Outcome: Cancel, Status: StatusCancelled}
 	case f.Kind == KindAnswered && f.StatusCode >= 200 && f.StatusCode < 300:
 		return Decision{Outcome: Succeed, Status: StatusSucceeded}
-	case f.Kind == KindSubscriptionDeleted, f.StatusCode == 410:
+	case f.Kind == KindSubscriptionDeleted, f.Kind == KindDisabled, f.StatusCode == 410:
 		// A 410 is the receiver's word even when its body broke off.
 		return Decision{Outcome: Gone, Status: StatusFailed}
+	case f.Kind == KindPaused:
+		switch {
+		case r.HeldUntil.IsZero():
+			return Decision{Outcome: Hold, Status: StatusHeld, NextAttemptAt: f.At.Add(r.PauseHold)}
+		case f.At.Before(r.HeldUntil):
+			// Woken early (a retry signal) while still paused: the hold
+			// goes on to its first end, never longer.
+			return Decision{Outcome: Hold, Status: StatusHeld, NextAttemptAt: r.HeldUntil}
+		}
+		return Decision{Outcome: GiveUp, Status: StatusFailed}
 	}
 	wait, ok := p.Next(r.Attempts, r.Start, f.At, f.RetryAfter)
 	if !ok {

@@ -18,9 +18,12 @@ const (
 	StatusPending    = "pending"
 	StatusDelivering = "delivering"
 	StatusRetrying   = "retrying"
-	StatusSucceeded  = "succeeded"
-	StatusFailed     = "failed"
-	StatusCancelled  = "cancelled"
+	// StatusHeld: the subscription is paused; the delivery waits for it to
+	// resume without spending attempts (Outcome Hold).
+	StatusHeld      = "held"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+	StatusCancelled = "cancelled"
 )
 
 // Signals a delivery's workflow takes, by their registered names: the API
@@ -29,13 +32,21 @@ const (
 const (
 	SignalCancel = "cancel"
 	SignalRetry  = "retry"
+	// SignalWake tells a held or waiting delivery that its subscription
+	// changed (resumed, disabled): it attempts at once, and the attempt
+	// finds out what to do. A delivery that gave up ignores it, so a wake
+	// never starts a new round the way a retry does.
+	SignalWake = "wake"
 )
 
 // Unfinished reports whether a delivery in status may still make an
-// attempt: pending, delivering or retrying.
+// attempt: pending, delivering, retrying or held.
 func Unfinished(status string) bool {
-	return status == StatusPending || status == StatusDelivering || status == StatusRetrying
+	return status == StatusPending || status == StatusDelivering || status == StatusRetrying || status == StatusHeld
 }
+
+// UnfinishedStatuses are the statuses Unfinished accepts.
+var UnfinishedStatuses = []string{StatusPending, StatusDelivering, StatusRetrying, StatusHeld}
 
 // Kind says what became of one attempt's request, as a fact: the activity
 // reports it, Decide reads it.
@@ -44,9 +55,15 @@ type Kind string
 const (
 	// KindAnswered: the receiver answered; the status code says how.
 	KindAnswered Kind = "answered"
-	// KindNotSent: nothing was sent (the subscription is paused, the request
-	// could not be signed or built).
+	// KindNotSent: nothing was sent (no flow-control slot in time, the
+	// request could not be signed or built).
 	KindNotSent Kind = "not_sent"
+	// KindPaused: the subscription is paused; nothing was sent and no
+	// attempt is spent: the delivery is held (Outcome Hold).
+	KindPaused Kind = "paused"
+	// KindDisabled: Hookflow disabled the subscription (it kept failing,
+	// or answered 410 Gone); nothing was sent and the delivery ends failed.
+	KindDisabled Kind = "subscription_disabled"
 	// KindRefused: the outbound guard refused the connection; nothing was
 	// sent.
 	KindRefused Kind = "refused"
@@ -119,6 +136,20 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	*d = Duration(n)
 	return nil
+}
+
+// Failure reports whether the attempt reached out to the receiver (or
+// tried to) and did not get a 2xx: the attempts that count towards
+// disabling a subscription. Nothing sent (paused, no slot, deleted,
+// cancelled) is no failure of the receiver.
+func (a Attempt) Failure() bool {
+	switch a.Kind {
+	case KindAnswered:
+		return a.StatusCode < 200 || a.StatusCode >= 300
+	case KindRefused, KindTimedOut, KindConnectionFailed:
+		return true
+	}
+	return false
 }
 
 // Facts are the attempt's facts for Decide, with at the time it ended.

@@ -205,7 +205,9 @@ func TestOpenConcurrentlyOnFreshDatabase(t *testing.T) {
 // Subscriptions written before migration 3 (which copies each one's status
 // next to its event types for MatchSubscriptions) must match as before it.
 // Records written before migration 6 (applications) belong to default and
-// keep their workflow ids.
+// keep their workflow ids. Since migration 13 a paused subscription
+// matches too (its deliveries are held), and the migration says so for the
+// ones paused before it.
 func TestMigrationCopiesStatusOfExistingSubscriptions(t *testing.T) {
 	for name, tc := range map[string]struct {
 		url     func(testing.TB) string
@@ -263,10 +265,11 @@ func TestMigrationCopiesStatusOfExistingSubscriptions(t *testing.T) {
 			sub, err := s.GetSubscription(t.Context(), store.DefaultApplication, "sub_a_off")
 			require.NoError(t, err)
 			require.Equal(t, store.DefaultApplication, sub.ApplicationID)
-			matched, err := s.MatchSubscriptions(t.Context(), store.DefaultApplication, "order.created", "", 1)
+			matched, err := s.MatchSubscriptions(t.Context(), store.DefaultApplication, "order.created", "", 10)
 			require.NoError(t, err)
-			require.Len(t, matched, 1)
-			require.Equal(t, "sub_b_on", matched[0].ID)
+			require.Len(t, matched, 2)
+			require.Equal(t, "sub_a_off", matched[0].ID, "paused before migration 13: its deliveries are held")
+			require.Equal(t, "sub_b_on", matched[1].ID)
 			listed, err := s.ListSubscriptions(t.Context(), store.ListSubscriptionsParams{ApplicationID: store.DefaultApplication, EventType: "order.created"})
 			require.NoError(t, err)
 			require.Len(t, listed, 2, "listing still shows the paused one")

@@ -61,6 +61,9 @@ type ListApplicationsParams struct {
 const (
 	SubscriptionActive = "active"
 	SubscriptionPaused = "paused"
+	// SubscriptionDisabled is set by Hookflow alone (EndpointHealth), when
+	// a subscription kept failing or answered 410 Gone.
+	SubscriptionDisabled = "disabled"
 )
 
 // TestEventType is the type of the test events the portal sends to one
@@ -72,6 +75,7 @@ const (
 	DeliveryPending    = delivery.StatusPending
 	DeliveryDelivering = delivery.StatusDelivering
 	DeliveryRetrying   = delivery.StatusRetrying
+	DeliveryHeld       = delivery.StatusHeld
 	DeliverySucceeded  = delivery.StatusSucceeded
 	DeliveryFailed     = delivery.StatusFailed
 	DeliveryCancelled  = delivery.StatusCancelled
@@ -106,6 +110,11 @@ type Subscription struct {
 	// MaxInFlight is at most how many requests to the subscription are in
 	// flight at once, across every worker; 0: no limit.
 	MaxInFlight int
+	// FailingSince is when the subscription's current run of failed
+	// attempts began; zero when the last attempt that reached it succeeded.
+	FailingSince time.Time
+	// DisabledReason says why Hookflow disabled it; empty unless disabled.
+	DisabledReason string
 }
 
 // RetryOverride is a subscription's own retry schedule (its JSON is the
@@ -223,9 +232,34 @@ type FlowControl interface {
 	ReserveSend(ctx context.Context, subscriptionID string, interval time.Duration, now time.Time) (time.Time, error)
 }
 
+// EndpointHealth tracks whether subscriptions' receivers answer, from
+// every worker's attempts, and disables the ones that keep failing.
+type EndpointHealth interface {
+	// MarkFailing records a failed attempt made at at: a subscription not
+	// failing yet fails from then on. It returns since when it fails.
+	MarkFailing(ctx context.Context, app, id string, at time.Time) (time.Time, error)
+	// MarkHealthy records an attempt that succeeded: the subscription is
+	// failing no more.
+	MarkHealthy(ctx context.Context, app, id string) error
+	// DisableSubscription disables the subscription for reason at at,
+	// unless it is disabled already or, when failingBefore is not zero,
+	// has not been failing since failingBefore or earlier (an attempt that
+	// succeeded meanwhile wins). A subscription disabled while not failing
+	// (a 410) fails from at. It returns the subscription as it is now and
+	// whether this call disabled it.
+	DisableSubscription(ctx context.Context, app, id, reason string, failingBefore, at time.Time) (Subscription, bool, error)
+	// ListSubscriptionDeliveries returns up to limit deliveries of the
+	// subscription in status, with ids greater than after, by id.
+	ListSubscriptionDeliveries(ctx context.Context, app, subscriptionID, status, after string, limit int) ([]Delivery, error)
+	// HealthStats counts the held deliveries and the disabled
+	// subscriptions of every application.
+	HealthStats(ctx context.Context) (held, disabled int, err error)
+}
+
 type Store interface {
 	ApplicationStore
 	FlowControl
+	EndpointHealth
 
 	// CreateSubscription stores s in s.ApplicationID; an existing id is
 	// ErrConflict, an application that does not exist

@@ -11,7 +11,7 @@ import (
 )
 
 const subscriptionColumns = `id, application_id, url, description, secret, previous_secret, previous_secret_expires_at,
-	headers, retry, timeout_ms, status, created_at, updated_at, rate_limit, max_in_flight`
+	headers, retry, timeout_ms, status, created_at, updated_at, rate_limit, max_in_flight, failing_since, disabled_reason`
 
 // subscriptionRow is a row of subscriptions as stored: secrets maybe sealed,
 // times in microseconds, headers and retry as JSON text.
@@ -31,6 +31,8 @@ type subscriptionRow struct {
 	UpdatedAt               int64   `db:"updated_at"`
 	RateLimit               float64 `db:"rate_limit"`
 	MaxInFlight             int     `db:"max_in_flight"`
+	FailingSince            int64   `db:"failing_since"`
+	DisabledReason          string  `db:"disabled_reason"`
 }
 
 // subscription turns r into a Subscription, secrets still as stored and
@@ -50,6 +52,8 @@ func (r subscriptionRow) subscription() (Subscription, error) {
 		UpdatedAt:               fromMicros(r.UpdatedAt),
 		RateLimit:               r.RateLimit,
 		MaxInFlight:             r.MaxInFlight,
+		FailingSince:            fromMicros(r.FailingSince),
+		DisabledReason:          r.DisabledReason,
 	}
 	if err := json.Unmarshal([]byte(r.Headers), &sub.Headers); err != nil {
 		return Subscription{}, fmt.Errorf("store: decode headers of %s: %w", r.ID, err)
@@ -77,9 +81,10 @@ func (s *SQL) CreateSubscription(ctx context.Context, sub Subscription) error {
 			return err
 		}
 		_, err := exec(ctx, tx, `INSERT INTO subscriptions (`+subscriptionColumns+`)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			sub.ID, sub.ApplicationID, sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
-			headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.CreatedAt), micros(sub.UpdatedAt), sub.RateLimit, sub.MaxInFlight)
+			headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.CreatedAt), micros(sub.UpdatedAt), sub.RateLimit, sub.MaxInFlight,
+			micros(sub.FailingSince), sub.DisabledReason)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("store: subscription %s exists: %w", sub.ID, ErrConflict)
 		}
@@ -90,13 +95,15 @@ func (s *SQL) CreateSubscription(ctx context.Context, sub Subscription) error {
 	})
 }
 
-// insertPatterns records the event types of sub with its activity, which
-// MatchSubscriptions reads from the same index. Every write of a
-// subscription's status goes through here (create and update rewrite the
-// rows), so the copy cannot drift from subscriptions.status.
+// insertPatterns records the event types of sub with whether it receives
+// new events (active: it is not disabled; a paused subscription's
+// deliveries are held), which MatchSubscriptions reads from the same index.
+// Every write of a subscription's status goes through here (create and
+// update rewrite the rows) or DisableSubscription, so the copy cannot drift
+// from subscriptions.status.
 func insertPatterns(ctx context.Context, tx *sqlx.Tx, sub Subscription) error {
 	active := 0
-	if sub.Status == SubscriptionActive {
+	if receives(sub.Status) {
 		active = 1
 	}
 	seen := map[string]bool{}
@@ -152,6 +159,10 @@ func (s *SQL) ListSubscriptions(ctx context.Context, p ListSubscriptionsParams) 
 	return s.matching(ctx, p.ApplicationID, p.EventType, p.After, p.Limit, false)
 }
 
+// receives reports whether a subscription in status gets deliveries of new
+// events: an active one, and a paused one, whose deliveries are held.
+func receives(status string) bool { return status != SubscriptionDisabled }
+
 func (s *SQL) MatchSubscriptions(ctx context.Context, app, eventType, after string, limit int) ([]Subscription, error) {
 	return s.matching(ctx, app, eventType, after, limit, true)
 }
@@ -188,8 +199,8 @@ func (s *SQL) matching(ctx context.Context, app, eventType, after string, limit 
 	args = append(args, app)
 	status := ""
 	if activeOnly {
-		status = ` AND status = ?`
-		args = append(args, SubscriptionActive)
+		status = ` AND status <> ?`
+		args = append(args, SubscriptionDisabled)
 	}
 	args = append(args, limit)
 	return s.querySubscriptions(ctx, s.db, `SELECT `+subscriptionColumns+` FROM subscriptions
@@ -295,9 +306,11 @@ func (s *SQL) updateSubscriptionTx(ctx context.Context, tx *sqlx.Tx, sub Subscri
 	}
 	res, err := exec(ctx, tx, `UPDATE subscriptions SET url = ?, description = ?, secret = ?,
 		previous_secret = ?, previous_secret_expires_at = ?, headers = ?, retry = ?, timeout_ms = ?,
-		status = ?, updated_at = ?, rate_limit = ?, max_in_flight = ? WHERE application_id = ? AND id = ?`,
+		status = ?, updated_at = ?, rate_limit = ?, max_in_flight = ?, failing_since = ?, disabled_reason = ?
+		WHERE application_id = ? AND id = ?`,
 		sub.URL, sub.Description, sub.Secret, sub.PreviousSecret, micros(sub.PreviousSecretExpiresAt),
-		headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.UpdatedAt), sub.RateLimit, sub.MaxInFlight, sub.ApplicationID, sub.ID)
+		headers, retry, sub.Timeout.Milliseconds(), sub.Status, micros(sub.UpdatedAt), sub.RateLimit, sub.MaxInFlight,
+		micros(sub.FailingSince), sub.DisabledReason, sub.ApplicationID, sub.ID)
 	if err := mustAffect(res, err); err != nil {
 		return fmt.Errorf("store: update subscription %s: %w", sub.ID, err)
 	}

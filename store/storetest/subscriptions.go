@@ -320,10 +320,12 @@ func exerciseSubscriptions(t *testing.T, newStore func(t *testing.T) store.Store
 }
 
 func exerciseMatch(t *testing.T, newStore func(t *testing.T) store.Store) {
-	t.Run("OnlyActiveExactAndWildcard", func(t *testing.T) {
+	t.Run("ReceivingExactAndWildcard", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)
-		paused := newSubscription("sub_paused", "*")
+		disabled := newSubscription("sub_disabled", "*")
+		disabled.Status = store.SubscriptionDisabled
+		paused := newSubscription("sub_paused", "order.*")
 		paused.Status = store.SubscriptionPaused
 		createSubscriptions(t, s,
 			newSubscription("sub_exact", "order.created"),
@@ -332,12 +334,14 @@ func exerciseMatch(t *testing.T, newStore func(t *testing.T) store.Store) {
 			newSubscription("sub_other", "order.updated"),
 			newSubscription("sub_orders", "orders.*"),
 			newSubscription("sub_two", "invoice.paid", "order.created", "order.*"),
-			paused,
+			disabled, paused,
 		)
+		// A paused subscription receives (its deliveries are held), a
+		// disabled one does not.
 		cases := map[string][]string{
-			"order.created":      {"sub_all", "sub_exact", "sub_prefix", "sub_two"},
-			"order.updated":      {"sub_all", "sub_other", "sub_prefix", "sub_two"},
-			"order.line.shipped": {"sub_all", "sub_prefix", "sub_two"},
+			"order.created":      {"sub_all", "sub_exact", "sub_paused", "sub_prefix", "sub_two"},
+			"order.updated":      {"sub_all", "sub_other", "sub_paused", "sub_prefix", "sub_two"},
+			"order.line.shipped": {"sub_all", "sub_paused", "sub_prefix", "sub_two"},
 			// "order.*" means "order." and more: not "order" itself.
 			"order":          {"sub_all"},
 			"orders.created": {"sub_all", "sub_orders"},
@@ -348,7 +352,7 @@ func exerciseMatch(t *testing.T, newStore func(t *testing.T) store.Store) {
 			require.NoError(t, err)
 			require.Equal(t, want, ids(got), "event type %q", eventType)
 			for _, sub := range got {
-				require.Equal(t, store.SubscriptionActive, sub.Status)
+				require.NotEqual(t, store.SubscriptionDisabled, sub.Status)
 				require.NotEmpty(t, sub.Secret, "a match carries what a delivery needs")
 				require.NotEmpty(t, sub.URL)
 			}
@@ -373,7 +377,7 @@ func exerciseMatch(t *testing.T, newStore func(t *testing.T) store.Store) {
 				continue
 			case 4:
 				sub := newSubscription(id, "user.signed_up")
-				sub.Status = store.SubscriptionPaused
+				sub.Status = store.SubscriptionDisabled
 				createSubscriptions(t, s, sub)
 				continue
 			}
@@ -387,29 +391,30 @@ func exerciseMatch(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Equal(t, []string{"sub_11", "sub_12"}, ids(got))
 	})
 
-	t.Run("PausedDoNotShortenPages", func(t *testing.T) {
+	t.Run("DisabledDoNotShortenPages", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)
-		// Callers stop paging at a short page: paused subscriptions before
-		// an active one must not take the page's places.
+		// Callers stop paging at a short page: disabled subscriptions
+		// before an active one must not take the page's places.
 		created := newSubscription("sub_a", "order.created")
-		created.Status = store.SubscriptionPaused
+		created.Status = store.SubscriptionDisabled
 		updated := newSubscription("sub_b", "order.created")
 		createSubscriptions(t, s, created, updated, newSubscription("sub_c", "order.created"))
-		updated.Status = store.SubscriptionPaused
-		require.NoError(t, s.UpdateSubscription(t.Context(), updated))
+		_, changed, err := s.DisableSubscription(t.Context(), store.DefaultApplication, updated.ID, "HTTP 410", time.Time{}, t0)
+		require.NoError(t, err)
+		require.True(t, changed)
 
 		got, err := s.MatchSubscriptions(t.Context(), store.DefaultApplication, "order.created", "", 1)
 		require.NoError(t, err)
 		require.Equal(t, []string{"sub_c"}, ids(got))
 	})
 
-	t.Run("PausedThenResumed", func(t *testing.T) {
+	t.Run("DisabledThenReenabled", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)
 		sub := newSubscription("sub_toggle", "order.created")
 		createSubscriptions(t, s, sub)
-		sub.Status = store.SubscriptionPaused
+		sub.Status = store.SubscriptionDisabled
 		require.NoError(t, s.UpdateSubscription(t.Context(), sub))
 		require.Empty(t, matchAll(t, s, "order.created", 10))
 		sub.Status = store.SubscriptionActive

@@ -76,6 +76,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Parallel()
 		exerciseRecoveries(t, newStore)
 	})
+	t.Run("Health", func(t *testing.T) {
+		t.Parallel()
+		exerciseHealth(t, newStore)
+	})
 	t.Run("FlowControl", func(t *testing.T) {
 		t.Parallel()
 		exerciseFlowControl(t, newStore)
