@@ -27,6 +27,10 @@ const (
 	// ErrTypeSubscriptionGone: the receiver answered 410 Gone or the
 	// subscription was deleted; no later attempt can succeed.
 	ErrTypeSubscriptionGone = "SubscriptionGone"
+	// ErrTypeHeld: the subscription is paused; nothing was sent and no
+	// attempt was spent. The details hold the attempt, whose NextAttemptAt
+	// is the end of the hold.
+	ErrTypeHeld = "Held"
 )
 
 // Activities is the worker's shared state for all activities.
@@ -43,6 +47,9 @@ type Activities struct {
 	// StartResend starts the workflows of the deliveries a recovery adds
 	// (workflows.StartResend); RecoverPage needs it.
 	StartResend Starter
+	// StartWake starts the workflow that wakes a subscription's waiting
+	// deliveries (workflows.StartWake) once an attempt disabled it.
+	StartWake WakeStarter
 }
 
 // Registered activity names. Workflows schedule activities by these names,
@@ -61,6 +68,7 @@ const (
 	CancelApplicationDeliveriesName = "hookflow.CancelApplicationDeliveries"
 	RecoverPageName                 = "hookflow.RecoverPage"
 	FinishRecoveryName              = "hookflow.FinishRecovery"
+	WakePageName                    = "hookflow.WakePage"
 )
 
 // Register adds every activity to r under its pinned name, so that renaming
@@ -75,6 +83,7 @@ func Register(r worker.ActivityRegistry, a *Activities) {
 	r.RegisterActivityWithOptions(a.PurgeFinished, activity.RegisterOptions{Name: PurgeFinishedName})
 	r.RegisterActivityWithOptions(a.RecoverPage, activity.RegisterOptions{Name: RecoverPageName})
 	r.RegisterActivityWithOptions(a.FinishRecovery, activity.RegisterOptions{Name: FinishRecoveryName})
+	r.RegisterActivityWithOptions(a.WakePage, activity.RegisterOptions{Name: WakePageName})
 }
 
 // Pause waits for d. Run as a local activity it holds the workflow task

@@ -50,6 +50,9 @@ type DeliverInput struct {
 	RoundStart   time.Time
 	Policy       delivery.Policy
 	Timeout      time.Duration
+	// HeldUntil is the end of the hold the delivery is in: zero unless its
+	// subscription was paused at its last attempt (see delivery.Hold).
+	HeldUntil time.Time
 }
 
 // deliverInputJSON is DeliverInput as its JSON shows it, with the same
@@ -68,6 +71,7 @@ type deliverInputJSON struct {
 	RoundStart     time.Time
 	Policy         delivery.PolicyJSON
 	Timeout        delivery.Duration
+	HeldUntil      time.Time `json:",omitzero"`
 }
 
 // MarshalJSON shows the durations as "15s" in the Temporal UI.
@@ -75,7 +79,7 @@ func (in DeliverInput) MarshalJSON() ([]byte, error) {
 	return json.Marshal(deliverInputJSON{
 		ApplicationID: in.ApplicationID, DeliveryID: in.DeliveryID, EventID: in.EventID, SubscriptionID: in.SubscriptionID,
 		Attempt: in.Attempt, RoundAttempt: in.RoundAttempt, RoundStart: in.RoundStart,
-		Policy: in.Policy.JSON(), Timeout: delivery.Duration(in.Timeout),
+		Policy: in.Policy.JSON(), Timeout: delivery.Duration(in.Timeout), HeldUntil: in.HeldUntil,
 	})
 }
 
@@ -89,7 +93,7 @@ func (in *DeliverInput) UnmarshalJSON(b []byte) error {
 	*in = DeliverInput{
 		ApplicationID: j.ApplicationID, DeliveryID: j.DeliveryID, EventID: j.EventID, SubscriptionID: j.SubscriptionID,
 		Attempt: j.Attempt, RoundAttempt: j.RoundAttempt, RoundStart: j.RoundStart,
-		Policy: j.Policy.Policy(), Timeout: time.Duration(j.Timeout),
+		Policy: j.Policy.Policy(), Timeout: time.Duration(j.Timeout), HeldUntil: j.HeldUntil,
 	}
 	return nil
 }
@@ -100,8 +104,10 @@ func (in *DeliverInput) UnmarshalJSON(b []byte) error {
 // It returns the attempt, with the decision in it, to the workflow: nil
 // error on success; an ErrTypeAttemptFailed error whose details are the
 // attempt when another attempt is due or the round is exhausted; an
-// ErrTypeSubscriptionGone one when the receiver answered 410 Gone (which
-// pauses the subscription) or the subscription was deleted.
+// ErrTypeHeld one when the subscription is paused (nothing sent, no
+// attempt spent, the attempt's NextAttemptAt is the end of the hold); an
+// ErrTypeSubscriptionGone one when the subscription was deleted or is
+// disabled (a 410 Gone, or failing for Defaults.DisableAfter, disables it).
 //
 // A regular (not local) attempt heartbeats every second while it runs: the
 // heartbeat is how a cancel reaches it, and then its context ends, the
@@ -119,31 +125,35 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Att
 	if err != nil {
 		return delivery.Attempt{}, fmt.Errorf("load subscription %s: %w", in.SubscriptionID, err)
 	}
+	res := delivery.Attempt{Attempt: in.Attempt, StartedAt: a.now()}
+	switch sub.Status {
+	case store.SubscriptionPaused:
+		res.Kind, res.Error = delivery.KindPaused, "subscription is paused; nothing was sent"
+		return a.report(ctx, in, sub.URL, res)
+	case store.SubscriptionDisabled:
+		res.Kind, res.Error = delivery.KindDisabled, "subscription is disabled ("+sub.DisabledReason+"); nothing was sent"
+		return a.report(ctx, in, sub.URL, res)
+	}
 	event, err := a.Store.GetEvent(ctx, ApplicationOf(in.ApplicationID), in.EventID)
 	if err != nil {
 		return delivery.Attempt{}, fmt.Errorf("load event %s: %w", in.EventID, err)
 	}
 
-	res := delivery.Attempt{Attempt: in.Attempt, StartedAt: a.now()}
-	if sub.Status == store.SubscriptionPaused {
-		res.Kind, res.Error = delivery.KindNotSent, "subscription is paused; nothing was sent"
-	} else {
-		release, err := a.throttle(ctx, in, sub, a.attemptTimeout(in))
-		switch {
-		case err == nil:
-			// The attempt starts when its request goes, not when it
-			// began to wait for a slot.
-			res.StartedAt = a.now()
-			start := time.Now()
-			a.post(ctx, in, sub, event.Payload, &res)
-			release()
-			a.Metrics.Attempt(sub.ID, time.Since(start), res.Kind == delivery.KindAnswered && res.StatusCode >= 200 && res.StatusCode < 300)
-		case errors.Is(err, errThrottled), ctx.Err() != nil:
-			// Nothing was sent; a cancel while waiting ends as one in flight.
-			res.Kind, res.Error = delivery.KindNotSent, err.Error()
-		default:
-			return delivery.Attempt{}, fmt.Errorf("flow control of %s: %w", in.SubscriptionID, err)
-		}
+	release, err := a.throttle(ctx, in, sub, a.attemptTimeout(in))
+	switch {
+	case err == nil:
+		// The attempt starts when its request goes, not when it began to
+		// wait for a slot.
+		res.StartedAt = a.now()
+		start := time.Now()
+		a.post(ctx, in, sub, event.Payload, &res)
+		release()
+		a.Metrics.Attempt(sub.ID, time.Since(start), res.Kind == delivery.KindAnswered && res.StatusCode >= 200 && res.StatusCode < 300)
+	case errors.Is(err, errThrottled), ctx.Err() != nil:
+		// Nothing was sent; a cancel while waiting ends as one in flight.
+		res.Kind, res.Error = delivery.KindNotSent, err.Error()
+	default:
+		return delivery.Attempt{}, fmt.Errorf("flow control of %s: %w", in.SubscriptionID, err)
 	}
 	// What the receiver sent back goes to the attempt log and into the
 	// workflow history; a receiver that echoes its own secret must not put
@@ -159,16 +169,15 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Att
 	// request was made and answered.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	if res.StatusCode == http.StatusGone {
-		// Only the status changes: a PATCH or a secret rotation made
-		// meanwhile must survive.
-		_, err := a.Store.ModifySubscription(ctx, sub.ApplicationID, sub.ID, func(s *store.Subscription) error {
-			s.Status, s.UpdatedAt = store.SubscriptionPaused, a.now()
-			return nil
-		})
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return delivery.Attempt{}, fmt.Errorf("pause subscription %s after 410: %w", sub.ID, err)
-		}
+	disabled, err := a.checkHealth(ctx, sub, res)
+	if err != nil {
+		return delivery.Attempt{}, err
+	}
+	if disabled {
+		// The subscription is disabled (this attempt did it, or another
+		// worker's as it ran): the delivery ends like the ones the
+		// disable wakes, failed, whatever the policy would say.
+		return a.decided(ctx, in, sub.URL, res, delivery.Decision{Outcome: delivery.Gone, Status: delivery.StatusFailed})
 	}
 	return a.report(ctx, in, sub.URL, res)
 }
@@ -178,10 +187,24 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Att
 // next attempt is due), and returns the attempt as the workflow reads it.
 // Deciding here rather than in the workflow keeps one store write and no
 // extra history event per attempt; the workflow trusts the decision it
-// gets back (README, "Architecture", says why).
+// gets back (README, "Architecture", says why). A hold is no attempt: it
+// moves the status alone.
 func (a *Activities) report(ctx context.Context, in DeliverInput, target string, res delivery.Attempt) (delivery.Attempt, error) {
+	return a.decided(ctx, in, target, res, delivery.Decide(in.Policy, a.round(in), res.Facts(a.now())))
+}
+
+// decided is report with the decision made.
+func (a *Activities) decided(ctx context.Context, in DeliverInput, target string, res delivery.Attempt, d delivery.Decision) (delivery.Attempt, error) {
 	now := a.now()
-	d := delivery.Decide(in.Policy, round(in), res.Facts(now))
+	if d.Outcome == delivery.Hold {
+		res.NextAttemptAt = d.NextAttemptAt
+		if err := a.Store.SetDeliveryStatus(ctx, in.DeliveryID, d.Status, d.NextAttemptAt); err != nil {
+			return delivery.Attempt{}, fmt.Errorf("hold %s: %w", in.DeliveryID, err)
+		}
+		return res, temporal.NewApplicationErrorWithOptions(
+			fmt.Sprintf("held: subscription %s is paused; waiting until it resumes, at most until %s", in.SubscriptionID, d.NextAttemptAt.Format(time.RFC3339)),
+			ErrTypeHeld, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}, Category: temporal.ApplicationErrorCategoryBenign})
+	}
 	if !d.Final() {
 		d.Apply(&res)
 	}
@@ -197,10 +220,14 @@ func (a *Activities) report(ctx context.Context, in DeliverInput, target string,
 	case delivery.Gone:
 		msg := res.Error
 		if msg == "" {
-			msg = fmt.Sprintf("HTTP %d: the receiver is gone; subscription %s paused", res.StatusCode, in.SubscriptionID)
+			msg = fmt.Sprintf("HTTP %d; subscription %s is disabled", res.StatusCode, in.SubscriptionID)
 		}
 		return res, temporal.NewApplicationErrorWithOptions(msg, ErrTypeSubscriptionGone,
 			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}})
+	case delivery.GiveUp:
+		if err := a.publishFailed(ctx, in, res, now); err != nil {
+			return delivery.Attempt{}, err
+		}
 	}
 	return res, temporal.NewApplicationErrorWithOptions(describe(res, delivery.DisplayURL(target)), ErrTypeAttemptFailed,
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}, Category: temporal.ApplicationErrorCategoryBenign})
@@ -224,7 +251,7 @@ func (a *Activities) cancelledInFlight(ctx context.Context, in DeliverInput, res
 		return res, ctx.Err()
 	}
 	res.Error = "cancelled while sending"
-	d := delivery.Decide(in.Policy, round(in), res.Facts(a.now()))
+	d := delivery.Decide(in.Policy, a.round(in), res.Facts(a.now()))
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	if err := a.Store.RecordAttempt(sctx, toStoreAttempt(in.DeliveryID, res), d.Status, d.NextAttemptAt); err != nil {
@@ -234,10 +261,12 @@ func (a *Activities) cancelledInFlight(ctx context.Context, in DeliverInput, res
 }
 
 // round is the attempt's round as Decide reads it, with the jitter of the
-// wait that follows this attempt. The decision is the activity's result,
-// recorded in history, so a change here changes no replay.
-func round(in DeliverInput) delivery.Round {
-	return delivery.Round{Attempts: in.RoundAttempt, Start: in.RoundStart, Jitter: delivery.JitterOf(in.DeliveryID, in.Attempt)}
+// wait that follows this attempt and the hold it may be in. The decision
+// is the activity's result, recorded in history, so a change here changes
+// no replay.
+func (a *Activities) round(in DeliverInput) delivery.Round {
+	return delivery.Round{Attempts: in.RoundAttempt, Start: in.RoundStart, Jitter: delivery.JitterOf(in.DeliveryID, in.Attempt),
+		HeldUntil: in.HeldUntil, PauseHold: a.Defaults.PauseHold}
 }
 
 // attemptTimeout is how long the attempt's request may take.

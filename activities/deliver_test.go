@@ -2,12 +2,14 @@ package activities_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/netguard"
+	"github.com/hookflow/hookflow/operational"
 	"github.com/hookflow/hookflow/signing"
 	"github.com/hookflow/hookflow/store"
 )
@@ -155,7 +158,7 @@ func TestRetryAfterOn429And503IsHonouredAndCapped(t *testing.T) {
 	}
 }
 
-func TestGoneEndsTheDeliveryAndPausesTheSubscription(t *testing.T) {
+func TestGoneEndsTheDeliveryAndDisablesTheSubscription(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusGone)
 		_, _ = w.Write([]byte("this endpoint was removed"))
@@ -173,7 +176,168 @@ func TestGoneEndsTheDeliveryAndPausesTheSubscription(t *testing.T) {
 	require.Equal(t, "this endpoint was removed", as[0].ResponseExcerpt)
 	sub, err := f.store.GetSubscription(context.Background(), store.DefaultApplication, f.sub.ID)
 	require.NoError(t, err)
-	require.Equal(t, store.SubscriptionPaused, sub.Status)
+	require.Equal(t, store.SubscriptionDisabled, sub.Status)
+	require.Equal(t, "the receiver answered 410 Gone", sub.DisabledReason)
+	require.Equal(t, f.now, sub.FailingSince)
+
+	op := operationalEvents(t, f.store)
+	require.Len(t, op, 1)
+	require.Equal(t, operational.TypeSubscriptionDisabled, op[0].Type)
+	var env struct {
+		ID   string                            `json:"id"`
+		Data operational.SubscriptionDisabled `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(op[0].Payload, &env))
+	require.Equal(t, op[0].ID, env.ID)
+	require.Equal(t, operational.SubscriptionDisabled{ApplicationID: store.DefaultApplication, SubscriptionID: f.sub.ID,
+		URL: srv.URL, Reason: "the receiver answered 410 Gone", FailingSince: f.now}, env.Data)
+
+	// The same attempt run again (its worker died before it reported)
+	// publishes nothing more.
+	_, err = f.deliver(t)
+	_, appErr = attemptOf(t, err)
+	require.Equal(t, activities.ErrTypeSubscriptionGone, appErr.Type())
+	require.Len(t, operationalEvents(t, f.store), 1)
+}
+
+// Every attempt failing for DisableAfter, whichever worker made them (the
+// store keeps when the run of failures began), disables the subscription;
+// the attempt that does ends its delivery failed, and later attempts send
+// nothing.
+func TestFailingForDisableAfterDisablesTheSubscription(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	f := newFixture(t, srv.URL)
+	f.acts.Defaults.DisableAfter = time.Hour
+	_, err := f.deliver(t)
+	_, appErr := attemptOf(t, err)
+	require.Equal(t, activities.ErrTypeAttemptFailed, appErr.Type())
+	sub, err := f.store.GetSubscription(context.Background(), store.DefaultApplication, f.sub.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.SubscriptionActive, sub.Status)
+	require.Equal(t, f.now, sub.FailingSince)
+
+	later := f.now.Add(time.Hour)
+	f.acts.Now = func() time.Time { return later }
+	f.in.Attempt, f.in.RoundAttempt = 2, 2
+	_, err = f.deliver(t)
+	res, appErr := attemptOf(t, err)
+	require.Equal(t, activities.ErrTypeSubscriptionGone, appErr.Type(), "the attempt that disables ends its delivery")
+	require.Equal(t, http.StatusInternalServerError, res.StatusCode)
+	d, _ := f.delivery(t)
+	require.Equal(t, store.DeliveryFailed, d.Status)
+	sub, err = f.store.GetSubscription(context.Background(), store.DefaultApplication, f.sub.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.SubscriptionDisabled, sub.Status)
+	require.Contains(t, sub.DisabledReason, "every attempt failed for 1h0m0s")
+	require.Len(t, operationalEvents(t, f.store), 1)
+
+	f.in.Attempt, f.in.RoundAttempt = 3, 3
+	_, err = f.deliver(t)
+	res, appErr = attemptOf(t, err)
+	require.Equal(t, activities.ErrTypeSubscriptionGone, appErr.Type())
+	require.Equal(t, delivery.KindDisabled, res.Kind)
+	require.EqualValues(t, 2, hits.Load(), "a disabled subscription is sent nothing")
+}
+
+// A success ends a run of failures: the next failure starts a new one.
+func TestASuccessClearsFailingSince(t *testing.T) {
+	var fail atomic.Bool
+	fail.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if fail.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	f := newFixture(t, srv.URL)
+	f.acts.Defaults.DisableAfter = time.Hour
+	_, err := f.deliver(t)
+	require.Error(t, err)
+	fail.Store(false)
+	f.in.Attempt, f.in.RoundAttempt = 2, 2
+	_, err = f.deliver(t)
+	require.NoError(t, err)
+	sub, err := f.store.GetSubscription(context.Background(), store.DefaultApplication, f.sub.ID)
+	require.NoError(t, err)
+	require.True(t, sub.FailingSince.IsZero())
+}
+
+// A delivery that gives up publishes delivery.failed to _operational.
+func TestGivingUpPublishesDeliveryFailed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	f := newFixture(t, srv.URL)
+	f.in.Policy.MaxAttempts = 1
+	_, err := f.deliver(t)
+	res, _ := attemptOf(t, err)
+	require.True(t, res.GaveUp)
+	op := operationalEvents(t, f.store)
+	require.Len(t, op, 1)
+	require.Equal(t, operational.TypeDeliveryFailed, op[0].Type)
+	var env struct {
+		Data operational.DeliveryFailed `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(op[0].Payload, &env))
+	require.Equal(t, operational.DeliveryFailed{ApplicationID: store.DefaultApplication, SubscriptionID: f.sub.ID, EventID: "evt_1",
+		DeliveryID: f.in.DeliveryID, Attempts: 1, LastStatusCode: http.StatusServiceUnavailable}, env.Data)
+}
+
+// A paused subscription holds the delivery: nothing sent, no attempt
+// logged, status held until the end of the hold; an attempt at the end of
+// the hold, still paused, gives up.
+func TestPausedHoldsAndGivesUpAtTheEndOfTheHold(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	f := newFixture(t, srv.URL)
+	f.acts.Defaults.PauseHold = 72 * time.Hour
+	_, err := f.store.ModifySubscription(context.Background(), store.DefaultApplication, f.sub.ID, func(s *store.Subscription) error {
+		s.Status = store.SubscriptionPaused
+		return nil
+	})
+	require.NoError(t, err)
+	_, err = f.deliver(t)
+	res, appErr := attemptOf(t, err)
+	require.Equal(t, activities.ErrTypeHeld, appErr.Type())
+	require.Equal(t, f.now.Add(72*time.Hour), res.NextAttemptAt)
+	d, as := f.delivery(t)
+	require.Equal(t, store.DeliveryHeld, d.Status)
+	require.Equal(t, f.now.Add(72*time.Hour), d.NextAttemptAt)
+	require.Empty(t, as, "a hold is no attempt")
+
+	// Woken early while still paused: held until the same end.
+	f.in.HeldUntil = res.NextAttemptAt
+	later := f.now.Add(time.Hour)
+	f.acts.Now = func() time.Time { return later }
+	_, err = f.deliver(t)
+	res, appErr = attemptOf(t, err)
+	require.Equal(t, activities.ErrTypeHeld, appErr.Type())
+	require.Equal(t, f.now.Add(72*time.Hour), res.NextAttemptAt)
+
+	later = f.now.Add(72 * time.Hour)
+	_, err = f.deliver(t)
+	res, appErr = attemptOf(t, err)
+	require.Equal(t, activities.ErrTypeAttemptFailed, appErr.Type())
+	require.True(t, res.GaveUp)
+	d, as = f.delivery(t)
+	require.Equal(t, store.DeliveryFailed, d.Status)
+	require.Len(t, as, 1)
+	require.Contains(t, as[0].Error, "paused")
+	require.Zero(t, hits.Load())
+}
+
+func operationalEvents(t *testing.T, st store.Store) []store.Event {
+	t.Helper()
+	page, err := st.ListEventLog(context.Background(), store.ListEventsParams{ApplicationID: store.OperationalApplication, Limit: 100})
+	require.NoError(t, err)
+	return page.Items
 }
 
 func TestTheAttemptLogKeepsTheFirstKiBOfTheAnswer(t *testing.T) {

@@ -48,12 +48,20 @@ type subscriptionResponse struct {
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
 	CreatedAt               time.Time  `json:"created_at"`
 	UpdatedAt               time.Time  `json:"updated_at"`
+	// DisabledReason says why Hookflow disabled it; FailingSince is when
+	// its current run of failed attempts began. Both absent when none.
+	DisabledReason string     `json:"disabled_reason,omitempty"`
+	FailingSince   *time.Time `json:"failing_since,omitempty"`
 }
 
 func toSubscriptionResponse(s store.Subscription, withSecret bool) subscriptionResponse {
 	r := subscriptionResponse{
 		ID: s.ID, URL: s.URL, EventTypes: s.EventTypes, Description: s.Description, Headers: s.Headers,
-		Retry: s.Retry, Status: s.Status, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+		Retry: s.Retry, Status: s.Status, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt, DisabledReason: s.DisabledReason,
+	}
+	if !s.FailingSince.IsZero() {
+		since := s.FailingSince
+		r.FailingSince = &since
 	}
 	if r.Headers == nil {
 		r.Headers = map[string]string{}
@@ -198,7 +206,8 @@ type patchSubscriptionRequest struct {
 	TimeoutSeconds optional[float64]           `json:"timeout_seconds" validate:"omitnil,gte=1,lte=60"`
 	RateLimit      optional[float64]           `json:"rate_limit" validate:"omitnil,gt=0,lte=10000"`
 	MaxInFlight    optional[int]               `json:"max_in_flight" validate:"omitnil,gte=1,lte=1000"`
-	Status         optional[string]            `json:"status" validate:"omitnil,oneof=active paused"`
+	// disabled passes here so that the service says who disables.
+	Status optional[string] `json:"status" validate:"omitnil,oneof=active paused disabled"`
 }
 
 func (h *handlers) patchSubscription(c *gin.Context) {

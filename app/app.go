@@ -126,7 +126,7 @@ func New(ctx context.Context, cfg config.Config, mode Mode, logger *slog.Logger)
 	}
 	a.acts = &activities.Activities{
 		Store: a.store, Defaults: defaults, UserAgent: "hookflow/" + Version, Metrics: a.metrics,
-		StartResend: workflows.StartResend,
+		StartResend: workflows.StartResend, StartWake: workflows.StartWake,
 		// Every connection passes the outbound guard, after DNS; no proxy
 		// from the environment; redirects are answers, never followed. As
 		// many idle connections per host as the worker has delivery slots,
@@ -311,12 +311,41 @@ func (a *App) Run(ctx context.Context) error {
 			return srv.Shutdown(shutdownCtx)
 		})
 	}
+	g.Go(func() error {
+		a.countHealth(ctx)
+		return nil
+	})
 	if a.metricsListener != nil {
 		a.serveMetrics(ctx, g)
 	} else if a.mode == ModeWorker {
 		a.log.Info("no metrics listener: set HOOKFLOW_METRICS_ADDR to serve this worker's /metrics")
 	}
 	return g.Wait()
+}
+
+// healthCountEvery is how often a process counts the held deliveries and
+// disabled subscriptions for its metrics: two indexed counts.
+const healthCountEvery = 10 * time.Second
+
+// countHealth keeps the gauges of held deliveries and disabled
+// subscriptions until ctx ends.
+func (a *App) countHealth(ctx context.Context) {
+	t := time.NewTicker(healthCountEvery)
+	defer t.Stop()
+	for {
+		held, disabled, err := a.store.HealthStats(ctx)
+		switch {
+		case err == nil:
+			a.metrics.Health(held, disabled)
+		case ctx.Err() == nil:
+			a.log.Warn("cannot count held deliveries and disabled subscriptions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // serveMetrics serves /metrics, and /healthz for container health checks,

@@ -55,5 +55,7 @@ func deliveryDefaults(cfg config.Config) delivery.Defaults {
 		},
 		AttemptTimeout:  cfg.AttemptTimeout,
 		FailedRetention: cfg.FailedRetention,
+		PauseHold:       cfg.PauseHold,
+		DisableAfter:    cfg.DisableAfter,
 	}
 }

@@ -65,6 +65,13 @@ type Config struct {
 	AttemptTimeout      time.Duration `env:"HOOKFLOW_ATTEMPT_TIMEOUT" envDefault:"15s"`
 	FailedRetention     time.Duration `env:"HOOKFLOW_FAILED_RETENTION" envDefault:"168h"`
 	MaxBodyBytes        int64         `env:"HOOKFLOW_MAX_BODY_BYTES" envDefault:"262144"`
+	// PauseHold is how long a delivery waits, held, for its paused
+	// subscription to resume before it gives up (ends failed).
+	PauseHold time.Duration `env:"HOOKFLOW_PAUSE_HOLD" envDefault:"72h"`
+	// DisableAfter is how long every attempt to a subscription may fail
+	// before Hookflow disables it (a 410 Gone disables at once). Zero
+	// never disables for failures.
+	DisableAfter time.Duration `env:"HOOKFLOW_DISABLE_AFTER" envDefault:"120h"`
 	// Retention is how long finished events, deliveries and attempts are
 	// kept; the hookflow-retention schedule purges older ones every
 	// RetentionInterval. Zero keeps everything (and removes the schedule).
@@ -173,6 +180,12 @@ func (c Config) Validate() error {
 	}
 	if c.FailedRetention < 0 {
 		errs = append(errs, errors.New("HOOKFLOW_FAILED_RETENTION must not be negative"))
+	}
+	if c.PauseHold <= 0 {
+		errs = append(errs, errors.New("HOOKFLOW_PAUSE_HOLD must be positive"))
+	}
+	if c.DisableAfter < 0 {
+		errs = append(errs, errors.New("HOOKFLOW_DISABLE_AFTER must not be negative (0 never disables for failures)"))
 	}
 	if c.Retention < 0 {
 		errs = append(errs, errors.New("HOOKFLOW_RETENTION must not be negative (0 keeps everything)"))

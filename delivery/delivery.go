@@ -7,6 +7,7 @@
 package delivery
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -38,6 +39,14 @@ const (
 	// never starts a new round the way a retry does.
 	SignalWake = "wake"
 )
+
+// Envelope is the body every subscriber receives.
+type Envelope struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Timestamp string          `json:"timestamp"`
+	Data      json.RawMessage `json:"data"`
+}
 
 // Unfinished reports whether a delivery in status may still make an
 // attempt: pending, delivering, retrying or held.

@@ -131,6 +131,12 @@ type Defaults struct {
 	// FailedRetention is how long a delivery that gave up stays open for a
 	// retry signal before its workflow closes.
 	FailedRetention time.Duration
+	// PauseHold is how long a delivery waits for its paused subscription
+	// to resume before it gives up (HOOKFLOW_PAUSE_HOLD).
+	PauseHold time.Duration
+	// DisableAfter is how long a subscription may fail before Hookflow
+	// disables it (HOOKFLOW_DISABLE_AFTER); zero never does.
+	DisableAfter time.Duration
 }
 
 // Target is what a delivery to one subscription needs besides the event:

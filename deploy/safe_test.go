@@ -258,9 +258,8 @@ func TestGrafanaDashboardAndPrometheus(t *testing.T) {
 	for _, f := range families {
 		exported[f.GetName()] = true
 	}
-	// The SDK's (e2e/metrics_test.go sees them from a real worker), and the
-	// flow-control work's, which the README names.
-	later := []string{"hookflow_deliveries_held", "hookflow_subscriptions_disabled"}
+	// The SDK's (e2e/metrics_test.go sees them from a real worker).
+	later := []string{}
 	sdk := []string{
 		"temporal_workflow_task_schedule_to_start_latency_seconds", "temporal_activity_schedule_to_start_latency_seconds",
 		"temporal_workflow_task_execution_latency_seconds", "temporal_activity_execution_latency_seconds",

@@ -7,6 +7,8 @@ package ids
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"regexp"
 	"strconv"
 	"strings"
@@ -123,4 +125,23 @@ func RecoveryWorkflow(app, subscriptionID string, sinceMicros, untilMicros int64
 		until = strconv.FormatInt(untilMicros, 10)
 	}
 	return "recover:" + app + "/" + subscriptionID + "/" + strconv.FormatInt(sinceMicros, 10) + "-" + until
+}
+
+// WakeWorkflow is the workflow id of the wake-up of a subscription's
+// waiting deliveries after a change at changeMicros (Unix microseconds of
+// the change: its updated_at): "wake:", the application, "/", the
+// subscription, "/", why ("resume" or "disable") and the time. The same
+// change asked twice (an activity run again, a PATCH repeated) finds the
+// first wake-up.
+func WakeWorkflow(app, subscriptionID, why string, changeMicros int64) string {
+	return "wake:" + app + "/" + subscriptionID + "/" + why + "-" + strconv.FormatInt(changeMicros, 10)
+}
+
+// Operational is the id of an operational event about key (what it
+// reports, e.g. "subscription.disabled/app/sub/1700000000000000"): "op_"
+// and a hash of it, so that an activity run again publishes the same event
+// once, and ids stay short and URL-safe whatever key holds.
+func Operational(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "op_" + hex.EncodeToString(sum[:13])
 }

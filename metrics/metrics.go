@@ -83,6 +83,8 @@ type Metrics struct {
 	eventsAccepted  prometheus.Counter
 	outboxPending   prometheus.Gauge
 	outboxOldest    prometheus.Gauge
+	held            prometheus.Gauge
+	disabled        prometheus.Gauge
 	outboxStarts    *prometheus.CounterVec
 	throttled       *prometheus.GaugeVec
 	deliveries      *prometheus.CounterVec
@@ -140,6 +142,14 @@ func New(opts Options) (*Metrics, error) {
 		Name: "hookflow_outbox_oldest_pending_age_seconds",
 		Help: "How long the oldest accepted event whose workflow has not started has waited; 0 when none waits.",
 	})
+	m.held = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "hookflow_deliveries_held",
+		Help: "Deliveries waiting, held, for their paused subscription to resume, in the whole database, as this process last counted them.",
+	})
+	m.disabled = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "hookflow_subscriptions_disabled",
+		Help: "Subscriptions Hookflow disabled (failing for HOOKFLOW_DISABLE_AFTER, or a 410 Gone), in the whole database, as this process last counted them.",
+	})
 	m.throttled = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "hookflow_deliveries_throttled",
 		Help: "Attempts of this process waiting for a subscription's max_in_flight slot or rate_limit turn, by limit; sum over the workers for the whole.",
@@ -173,7 +183,7 @@ func New(opts Options) (*Metrics, error) {
 		m.outboxStarts.WithLabelValues(o)
 	}
 	for _, c := range []prometheus.Collector{
-		m.httpRequests, m.httpDuration, m.eventsAccepted, m.outboxPending, m.outboxOldest, m.outboxStarts, m.throttled, m.deliveries, m.attempts, m.attemptDuration,
+		m.httpRequests, m.httpDuration, m.eventsAccepted, m.outboxPending, m.outboxOldest, m.held, m.disabled, m.outboxStarts, m.throttled, m.deliveries, m.attempts, m.attemptDuration,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
@@ -281,6 +291,15 @@ func (m *Metrics) Outbox(pending int, oldest time.Duration) {
 	}
 	m.outboxPending.Set(float64(pending))
 	m.outboxOldest.Set(oldest.Seconds())
+}
+
+// Health records the held deliveries and the disabled subscriptions.
+func (m *Metrics) Health(held, disabled int) {
+	if m == nil {
+		return
+	}
+	m.held.Set(float64(held))
+	m.disabled.Set(float64(disabled))
 }
 
 // Limits of Throttled.

@@ -101,7 +101,9 @@ func (s *Service) CancelDelivery(ctx context.Context, app, id string) (Steered, 
 // for its next attempt makes it now; one that failed for good starts a new
 // round of attempts, in a new run of its workflow if the old one has closed
 // (signal-with-start). A succeeded or cancelled delivery is ErrConflict, and
-// so is one whose subscription was deleted or is paused (resume it first).
+// so is one whose subscription was deleted or is disabled (set it active
+// first). One whose subscription is paused makes the attempt, which finds
+// it paused and holds the delivery until it resumes.
 func (s *Service) RetryDelivery(ctx context.Context, app, id string) (Steered, error) {
 	d, err := s.Store.GetDelivery(ctx, app, id)
 	if err != nil {
@@ -140,8 +142,8 @@ func (s *Service) RetryDelivery(ctx context.Context, app, id string) (Steered, e
 }
 
 // deliveryInput rebuilds the input the event workflow gave the delivery,
-// with the subscription as it is now. forRetry refuses a deleted or paused
-// subscription; a cancel only needs the input to be well formed.
+// with the subscription as it is now. forRetry refuses a deleted or
+// disabled subscription; a cancel only needs the input to be well formed.
 func (s *Service) deliveryInput(ctx context.Context, d store.Delivery, forRetry bool) (workflows.DeliveryInput, error) {
 	ev, err := s.Store.GetEvent(ctx, d.ApplicationID, d.EventID)
 	if err != nil {
@@ -155,8 +157,8 @@ func (s *Service) deliveryInput(ctx context.Context, d store.Delivery, forRetry 
 		sub = store.Subscription{ID: d.SubscriptionID, URL: d.URL}
 	case err != nil:
 		return workflows.DeliveryInput{}, storeErr(err, "subscription "+d.SubscriptionID)
-	case forRetry && sub.Status == store.SubscriptionPaused:
-		return workflows.DeliveryInput{}, fmt.Errorf("subscription %s is paused (a receiver that answers 410 Gone pauses it); set it active before retrying: %w", d.SubscriptionID, ErrConflict)
+	case forRetry && sub.Status == store.SubscriptionDisabled:
+		return workflows.DeliveryInput{}, fmt.Errorf("subscription %s is disabled (%s); set it active before retrying: %w", d.SubscriptionID, sub.DisabledReason, ErrConflict)
 	}
 	return workflows.NewDeliveryInput(d.ApplicationID, ev.ID, ev.Type, s.Defaults.Target(sub.ID, sub.URL, sub.Retry, sub.Timeout)), nil
 }

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/mocks"
 
+	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/service"
@@ -179,12 +180,11 @@ func TestRetryOfAFailedDeliveryMayReviveItsWorkflow(t *testing.T) {
 func TestRetryIsRefusedWhenTheSubscriptionCannotReceive(t *testing.T) {
 	f := newFixture(t)
 	d := f.delivery(t, f.sub.ID, store.DeliveryFailed, 1)
-	paused := f.sub
-	paused.Status = store.SubscriptionPaused
-	require.NoError(t, f.store.UpdateSubscription(context.Background(), paused))
-	_, err := f.svc.RetryDelivery(context.Background(), store.DefaultApplication, d.ID)
+	_, _, err := f.store.DisableSubscription(context.Background(), store.DefaultApplication, f.sub.ID, "the receiver answered 410 Gone", time.Time{}, time.Now())
+	require.NoError(t, err)
+	_, err = f.svc.RetryDelivery(context.Background(), store.DefaultApplication, d.ID)
 	require.ErrorIs(t, err, service.ErrConflict)
-	require.ErrorContains(t, err, "paused")
+	require.ErrorContains(t, err, "disabled (the receiver answered 410 Gone)")
 
 	require.NoError(t, f.store.DeleteSubscription(context.Background(), store.DefaultApplication, f.sub.ID))
 	_, err = f.svc.RetryDelivery(context.Background(), store.DefaultApplication, d.ID)
@@ -267,4 +267,43 @@ func TestGetDeliveryReadsTheLogAndTheLatestRun(t *testing.T) {
 	require.Empty(t, view.RunID)
 	require.Len(t, view.Attempts, 3)
 	require.Equal(t, 500, view.Attempts[2].StatusCode)
+}
+
+// Resuming a paused subscription starts one wake-up of its held
+// deliveries, named by the change; a PATCH to active of an active one
+// starts one only while deliveries are still held; disabled is Hookflow's
+// alone to set, and setting a disabled one active re-enables it.
+func TestResumeWakesTheHeldDeliveries(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	paused, active := store.SubscriptionPaused, store.SubscriptionActive
+	_, err := f.svc.UpdateSubscription(ctx, store.DefaultApplication, f.sub.ID, service.SubscriptionPatch{Status: &paused})
+	require.NoError(t, err)
+
+	f.temporal.On("ExecuteWorkflow", mock.Anything, mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
+		return o.ID == ids.WakeWorkflow(store.DefaultApplication, f.sub.ID, activities.WakeResume, f.now.UnixMicro()) && o.TaskQueue == "hookflow"
+	}), workflows.WakeWorkflowName, mock.MatchedBy(func(in workflows.WakeInput) bool {
+		return in.Why == activities.WakeResume && in.SubscriptionID == f.sub.ID
+	})).Return(run("run-wake"), nil).Once()
+	sub, err := f.svc.UpdateSubscription(ctx, store.DefaultApplication, f.sub.ID, service.SubscriptionPatch{Status: &active})
+	require.NoError(t, err)
+	require.Equal(t, store.SubscriptionActive, sub.Status)
+
+	// Active again, nothing held: no wake-up (the mock allows one call).
+	_, err = f.svc.UpdateSubscription(ctx, store.DefaultApplication, f.sub.ID, service.SubscriptionPatch{Status: &active})
+	require.NoError(t, err)
+
+	disabled := store.SubscriptionDisabled
+	_, err = f.svc.UpdateSubscription(ctx, store.DefaultApplication, f.sub.ID, service.SubscriptionPatch{Status: &disabled})
+	var problems *service.InvalidError
+	require.ErrorAs(t, err, &problems)
+	require.Contains(t, problems.Fields[0].Message, "only Hookflow disables")
+
+	_, _, err = f.store.DisableSubscription(ctx, store.DefaultApplication, f.sub.ID, "the receiver answered 410 Gone", time.Time{}, f.now)
+	require.NoError(t, err)
+	sub, err = f.svc.UpdateSubscription(ctx, store.DefaultApplication, f.sub.ID, service.SubscriptionPatch{Status: &active})
+	require.NoError(t, err)
+	require.Equal(t, store.SubscriptionActive, sub.Status)
+	require.Empty(t, sub.DisabledReason)
+	require.True(t, sub.FailingSince.IsZero())
 }

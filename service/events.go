@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/store"
 )
@@ -72,14 +73,6 @@ func (e *RetryLaterError) Unwrap() error { return ErrUnavailable }
 // Temporal answers, and a producer that waits less only adds load.
 const backlogRetryAfter = 10 * time.Second
 
-// envelope is the body every subscriber receives.
-type envelope struct {
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	Timestamp string          `json:"timestamp"`
-	Data      json.RawMessage `json:"data"`
-}
-
 // Publish accepts an event for good or not at all, at the speed of the
 // database: the one insert that stores it accepts it, and the dispatcher,
 // woken here, starts its workflow after the answer, under an id derived
@@ -130,7 +123,7 @@ func (s *Service) Publish(ctx context.Context, app string, in NewEvent) (Accepte
 			RetryAfter: backlogRetryAfter,
 		}
 	}
-	payload, err := json.Marshal(envelope{ID: in.ID, Type: in.Type, Timestamp: now.Format(time.RFC3339), Data: in.Data})
+	payload, err := json.Marshal(delivery.Envelope{ID: in.ID, Type: in.Type, Timestamp: now.Format(time.RFC3339), Data: in.Data})
 	if err != nil {
 		return Accepted{}, fmt.Errorf("%w: data: %w", ErrInvalid, err)
 	}

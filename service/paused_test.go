@@ -22,9 +22,10 @@ import (
 )
 
 // A delivery under way when its subscription is paused sends nothing while
-// it stays paused: the attempt is logged as failed and the next one is
-// scheduled by the retry policy; once resumed, the next attempt goes out.
-func TestAttemptsWhilePausedSendNothingAndKeepTheSchedule(t *testing.T) {
+// it stays paused: the attempt is no attempt (none logged), the delivery
+// is held until the end of HOOKFLOW_PAUSE_HOLD; once resumed, the attempt
+// that the wake-up brings goes out.
+func TestAttemptsWhilePausedHoldWithoutSpendingAnAttempt(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "h.db"))
 	require.NoError(t, err)
@@ -32,7 +33,7 @@ func TestAttemptsWhilePausedSendNothingAndKeepTheSchedule(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	svc := &service.Service{Store: st, Targets: netguard.Policy{AllowPrivate: true}, Now: func() time.Time { return now }}
 	acts := &activities.Activities{Store: st, HTTP: http.DefaultClient, Now: func() time.Time { return now },
-		Defaults: delivery.Defaults{AttemptTimeout: 10 * time.Second}}
+		Defaults: delivery.Defaults{AttemptTimeout: 10 * time.Second, PauseHold: time.Hour}}
 	recv := testenv.NewReceiver(t)
 	sub, err := svc.CreateSubscription(ctx, store.DefaultApplication, service.NewSubscription{URL: recv.URL, EventTypes: []string{"*"}})
 	require.NoError(t, err)
@@ -51,23 +52,27 @@ func TestAttemptsWhilePausedSendNothingAndKeepTheSchedule(t *testing.T) {
 	res, err := runDeliver(t, acts, in)
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr))
-	require.Equal(t, activities.ErrTypeAttemptFailed, appErr.Type())
+	require.Equal(t, activities.ErrTypeHeld, appErr.Type())
 	require.Contains(t, res.Error, "paused")
-	require.False(t, res.GaveUp)
-	require.Equal(t, now.Add(delivery.Jittered(time.Minute, delivery.JitterOf(did, 1))), res.NextAttemptAt, "the retry schedule goes on, with its jitter")
+	require.Equal(t, now.Add(time.Hour), res.NextAttemptAt, "held until the end of the hold")
 	require.Zero(t, recv.Count(), "nothing is sent while paused")
 	d, err := st.GetDelivery(ctx, store.DefaultApplication, did)
 	require.NoError(t, err)
-	require.Equal(t, store.DeliveryRetrying, d.Status)
+	require.Equal(t, store.DeliveryHeld, d.Status)
+	require.Zero(t, d.Attempts, "no attempt spent")
 
-	active := store.SubscriptionActive
-	_, err = svc.UpdateSubscription(ctx, store.DefaultApplication, sub.ID, service.SubscriptionPatch{Status: &active})
+	// Resumed in the store (the service would also start the wake-up,
+	// which needs Temporal: the e2e tests cover it).
+	_, err = st.ModifySubscription(ctx, store.DefaultApplication, sub.ID, func(s *store.Subscription) error {
+		s.Status = store.SubscriptionActive
+		return nil
+	})
 	require.NoError(t, err)
-	in.Attempt, in.RoundAttempt = 2, 2
+	in.HeldUntil = res.NextAttemptAt
 	res, err = runDeliver(t, acts, in)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode)
-	require.Equal(t, 1, recv.Count(), "resumed, the next attempt goes out")
+	require.Equal(t, 1, recv.Count(), "resumed, the held attempt goes out")
 }
 
 // runDeliver runs one attempt as the worker runs it, with a real activity

@@ -26,8 +26,8 @@ type Resent struct {
 // first one's status: a receiver that lost what it had acknowledged gets
 // it again, with the same webhook-id (the event id) so that it can tell.
 // The new delivery supersedes every earlier one of the pair, so that a
-// recovery never resends the event twice. A deleted or paused subscription
-// is ErrConflict, as for a retry.
+// recovery never resends the event twice. A deleted or disabled
+// subscription is ErrConflict, as for a retry.
 func (s *Service) ResendDelivery(ctx context.Context, app, id string) (Resent, error) {
 	d, err := s.Store.GetDelivery(ctx, app, id)
 	if err != nil {
@@ -66,8 +66,9 @@ func (s *Service) ResendDelivery(ctx context.Context, app, id string) (Resent, e
 
 // resendableSubscription is the subscription a resend or a recovery sends
 // to: a deleted one is ErrNotFound for a recovery's path and ErrConflict
-// for a delivery's, and a paused one, which would send nothing, is
-// ErrConflict.
+// for a delivery's, and a disabled one, which would send nothing, is
+// ErrConflict. A paused one is no obstacle: what is resent to it is held
+// until it resumes.
 func (s *Service) resendableSubscription(ctx context.Context, app, id string) (store.Subscription, error) {
 	sub, err := s.Store.GetSubscription(ctx, app, id)
 	switch {
@@ -75,8 +76,8 @@ func (s *Service) resendableSubscription(ctx context.Context, app, id string) (s
 		return store.Subscription{}, fmt.Errorf("subscription %s was deleted; nothing can be delivered to it: %w", id, ErrConflict)
 	case err != nil:
 		return store.Subscription{}, storeErr(err, "subscription "+id)
-	case sub.Status == store.SubscriptionPaused:
-		return store.Subscription{}, fmt.Errorf("subscription %s is paused (a receiver that answers 410 Gone pauses it); set it active first: %w", id, ErrConflict)
+	case sub.Status == store.SubscriptionDisabled:
+		return store.Subscription{}, fmt.Errorf("subscription %s is disabled (%s); set it active first: %w", id, sub.DisabledReason, ErrConflict)
 	}
 	return sub, nil
 }

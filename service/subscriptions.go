@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/signing"
 	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/workflows"
 )
 
 // NewSubscription is what a caller may set when creating a subscription;
@@ -110,15 +112,23 @@ type SubscriptionPatch struct {
 	RateLimit      float64
 	SetMaxInFlight bool
 	MaxInFlight    int
-	// Status is store.SubscriptionActive or store.SubscriptionPaused.
+	// Status is store.SubscriptionActive or store.SubscriptionPaused; only
+	// Hookflow disables.
 	Status *string
 }
 
 // UpdateSubscription applies a patch and returns the subscription as it is
-// now. A paused subscription gets no delivery of events posted while it is
-// paused; deliveries already under way keep their retry schedule, and an
-// attempt falling due while it is paused sends nothing and counts as failed.
+// now. While a subscription is paused its deliveries that fall due, and
+// those of new events, are held (no attempt spent) for at most
+// HOOKFLOW_PAUSE_HOLD; setting it active again wakes them (a Wake
+// workflow), and they send within seconds. Setting a disabled one active
+// (or paused) re-enables it: new events reach it again, and its failures
+// are counted from zero.
 func (s *Service) UpdateSubscription(ctx context.Context, app, id string, p SubscriptionPatch) (store.Subscription, error) {
+	if p.Status != nil && *p.Status == store.SubscriptionDisabled {
+		return store.Subscription{}, invalid("the request has invalid fields",
+			FieldProblem{Field: "status", Rule: "oneof", Message: "only Hookflow disables a subscription (failing for HOOKFLOW_DISABLE_AFTER, or a 410 Gone); set active or paused"})
+	}
 	if p.Status != nil && *p.Status != store.SubscriptionActive && *p.Status != store.SubscriptionPaused {
 		return store.Subscription{}, invalid("the request has invalid fields",
 			FieldProblem{Field: "status", Rule: "oneof", Message: "must be one of: active paused"})
@@ -128,6 +138,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, app, id string, p Subs
 			return store.Subscription{}, err
 		}
 	}
+	var before string
 	sub, err := s.Store.ModifySubscription(ctx, app, id, func(sub *store.Subscription) error {
 		if p.URL != nil {
 			sub.URL = *p.URL
@@ -154,12 +165,46 @@ func (s *Service) UpdateSubscription(ctx context.Context, app, id string, p Subs
 			sub.MaxInFlight = p.MaxInFlight
 		}
 		if p.Status != nil {
+			before = sub.Status
+			if sub.Status == store.SubscriptionDisabled {
+				sub.DisabledReason, sub.FailingSince = "", time.Time{}
+			}
 			sub.Status = *p.Status
 		}
 		sub.UpdatedAt = s.now()
 		return nil
 	})
-	return sub, storeErr(err, fmt.Sprintf("subscription %s", id))
+	if err != nil {
+		return sub, storeErr(err, fmt.Sprintf("subscription %s", id))
+	}
+	if p.Status != nil && sub.Status == store.SubscriptionActive {
+		if err := s.wakeHeld(ctx, sub, before); err != nil {
+			return sub, err
+		}
+	}
+	return sub, nil
+}
+
+// wakeHeld wakes the held deliveries of sub, which is active now and was
+// before in status before. Resuming a paused one always wakes; a PATCH to
+// active of one already active wakes too when deliveries are still held
+// (the wake-up of an earlier resume failed to start, say), so that
+// repeating the PATCH is the remedy for the 503 below.
+func (s *Service) wakeHeld(ctx context.Context, sub store.Subscription, before string) error {
+	if before != store.SubscriptionPaused {
+		held, err := s.Store.ListSubscriptionDeliveries(ctx, sub.ApplicationID, sub.ID, store.DeliveryHeld, "", 1)
+		if err != nil {
+			return storeErr(err, "held deliveries of "+sub.ID)
+		}
+		if len(held) == 0 {
+			return nil
+		}
+	}
+	w := activities.Wake{ApplicationID: sub.ApplicationID, SubscriptionID: sub.ID, Why: activities.WakeResume, At: sub.UpdatedAt}
+	if err := workflows.StartWake(ctx, s.Temporal, s.TaskQueue, w); err != nil {
+		return temporalErr(err, "subscription "+sub.ID+" is active, but its held deliveries could not be woken (PATCH status active again)")
+	}
+	return nil
 }
 
 // RotateSecret gives a subscription a new signing secret (secret, or a

@@ -18,6 +18,7 @@ import (
 const (
 	StatusDelivering = delivery.StatusDelivering
 	StatusRetrying   = delivery.StatusRetrying
+	StatusHeld       = delivery.StatusHeld
 	StatusSucceeded  = delivery.StatusSucceeded
 	StatusFailed     = delivery.StatusFailed
 	StatusCancelled  = delivery.StatusCancelled
@@ -36,6 +37,12 @@ const attemptHeartbeatTimeout = 10 * time.Second
 // versionRetryJitter marks runs whose workflow-side decisions (attempts
 // that never reported) carry retry jitter; see delivery.JitterOf.
 const versionRetryJitter = "retry-jitter"
+
+// versionHold marks runs that hold a delivery while its subscription is
+// paused (phaseHeld). Before it, an attempt found a paused subscription
+// failed like any other; those histories hold no Held result, so the
+// marker is spent only on the deliveries that are held.
+const versionHold = "hold-paused"
 
 // continueAsNewAfter is the history length past which a delivery that keeps
 // failing continues as new, far below Temporal's 4,096-event suggestion
@@ -109,13 +116,16 @@ func (in *DeliveryInput) UnmarshalJSON(b []byte) error {
 
 // DeliveryState is a delivery's progress, as the status query shows it.
 type DeliveryState struct {
-	DeliveryID    string             `json:"delivery_id"`
-	Status        string             `json:"status"`
-	Attempts      int                `json:"attempts"`
-	RoundAttempts int                `json:"round_attempts"`
-	RoundStart    time.Time          `json:"round_start"`
-	NextAttemptAt time.Time          `json:"next_attempt_at,omitzero"`
-	Recent        []delivery.Attempt `json:"recent_attempts"`
+	DeliveryID    string    `json:"delivery_id"`
+	Status        string    `json:"status"`
+	Attempts      int       `json:"attempts"`
+	RoundAttempts int       `json:"round_attempts"`
+	RoundStart    time.Time `json:"round_start"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	// HeldUntil is the end of the hold the delivery is in: zero unless its
+	// subscription was paused at its last attempt.
+	HeldUntil time.Time          `json:"held_until,omitzero"`
+	Recent    []delivery.Attempt `json:"recent_attempts"`
 }
 
 // DeliveryResult is the outcome of a closed delivery.
@@ -143,6 +153,7 @@ type deliveryRun struct {
 	state    DeliveryState
 	cancelCh workflow.ReceiveChannel
 	retryCh  workflow.ReceiveChannel
+	wakeCh   workflow.ReceiveChannel
 }
 
 func (r *deliveryRun) setup(ctx workflow.Context) error {
@@ -159,6 +170,7 @@ func (r *deliveryRun) setup(ctx workflow.Context) error {
 	// Take the signal channels before anything blocks, so no signal is lost.
 	r.cancelCh = workflow.GetSignalChannel(ctx, SignalCancel)
 	r.retryCh = workflow.GetSignalChannel(ctx, SignalRetry)
+	r.wakeCh = workflow.GetSignalChannel(ctx, delivery.SignalWake)
 	return workflow.SetQueryHandler(ctx, QueryStatus, func() (DeliveryState, error) { return r.state, nil })
 }
 
@@ -169,8 +181,13 @@ const (
 	// phaseAttempt: an attempt is due now.
 	phaseAttempt phase = iota
 	// phaseBackoff: the next attempt is due at state.NextAttemptAt; a retry
-	// signal brings it forward, a cancel signal ends the delivery.
+	// or wake signal brings it forward, a cancel signal ends the delivery.
 	phaseBackoff
+	// phaseHeld: the subscription is paused; the delivery waits, spending
+	// no attempt, for a wake (it resumed) or retry signal, or the end of
+	// the hold at state.HeldUntil; then it attempts, and the attempt says
+	// whether it goes on, holds again or gives up.
+	phaseHeld
 	// phaseDeadLetter: the round gave up; the delivery waits FailedRetention
 	// for a retry signal (a new round) or a cancel signal.
 	phaseDeadLetter
@@ -194,7 +211,13 @@ func (r *deliveryRun) run(ctx workflow.Context) (DeliveryResult, error) {
 			p, err = r.schedule(ctx, d, recorded)
 		case phaseBackoff:
 			p = phaseAttempt
-			if r.wait(ctx, r.state.NextAttemptAt.Sub(workflow.Now(ctx)), r.backoffSummary()) == cancelRequested {
+			if r.wait(ctx, r.state.NextAttemptAt.Sub(workflow.Now(ctx)), r.backoffSummary(), true) == cancelRequested {
+				p = phaseCancelling
+			}
+		case phaseHeld:
+			p = phaseAttempt
+			summary := "held: subscription paused; waiting for it to resume, at most until " + r.state.HeldUntil.UTC().Format(time.RFC3339)
+			if r.wait(ctx, r.state.HeldUntil.Sub(workflow.Now(ctx)), summary, true) == cancelRequested {
 				p = phaseCancelling
 			}
 		case phaseDeadLetter:
@@ -216,6 +239,8 @@ func (r *deliveryRun) resume() phase {
 	switch {
 	case r.state.Status == StatusFailed:
 		return phaseDeadLetter
+	case r.state.Status == StatusHeld:
+		return phaseHeld
 	case r.state.Attempts > 0:
 		return phaseBackoff
 	}
@@ -232,6 +257,18 @@ func (r *deliveryRun) schedule(ctx workflow.Context, d delivery.Decision, record
 		return phaseCancelling, nil
 	case delivery.Succeed, delivery.Gone:
 		return phaseDone, r.setStatus(ctx, d.Status)
+	case delivery.Hold:
+		// Only new runs meet a Held result (see versionHold); the marker
+		// records that this run knows the held phase.
+		workflow.GetVersion(ctx, versionHold, workflow.DefaultVersion, 1)
+		r.state.HeldUntil, r.state.NextAttemptAt = d.NextAttemptAt, d.NextAttemptAt
+		if err := r.setStatus(ctx, d.Status); err != nil {
+			return phaseDone, err
+		}
+		if r.shouldContinueAsNew(ctx) {
+			return phaseDone, r.continueAsNew(ctx)
+		}
+		return phaseHeld, nil
 	case delivery.GiveUp:
 		r.state.NextAttemptAt = time.Time{}
 		if err := r.setStatus(ctx, d.Status); err != nil {
@@ -261,7 +298,7 @@ func (r *deliveryRun) schedule(ctx workflow.Context, d delivery.Decision, record
 // a retry signal that starts a new round of attempts. It stays findable
 // with HookflowStatus="failed" meanwhile.
 func (r *deliveryRun) deadLetter(ctx workflow.Context) (phase, error) {
-	switch r.wait(ctx, r.in.FailedRetention, "failed: waiting for a retry or cancel signal") {
+	switch r.wait(ctx, r.in.FailedRetention, "failed: waiting for a retry or cancel signal", false) {
 	case cancelRequested:
 		return phaseCancelling, nil
 	case retryRequested:
@@ -295,12 +332,16 @@ func (r *deliveryRun) attempt(ctx workflow.Context) (delivery.Decision, bool) {
 	if r.cancelCh.ReceiveAsync(nil) {
 		return cancelDecision, false
 	}
+	// This attempt reads the subscription as it is now: it answers every
+	// wake that came before it.
+	for r.wakeCh.ReceiveAsync(nil) {
+	}
 	r.state.Attempts++
 	r.state.RoundAttempts++
 	in := activities.DeliverInput{
 		ApplicationID: r.in.ApplicationID, DeliveryID: r.in.DeliveryID, EventID: r.in.EventID, SubscriptionID: r.in.SubscriptionID,
 		Attempt: r.state.Attempts, RoundAttempt: r.state.RoundAttempts, RoundStart: r.state.RoundStart,
-		Policy: r.in.Policy, Timeout: r.in.AttemptTimeout,
+		Policy: r.in.Policy, Timeout: r.in.AttemptTimeout, HeldUntil: r.state.HeldUntil,
 	}
 	actx, cancelAttempt := workflow.WithCancel(ctx)
 	defer cancelAttempt()
@@ -381,12 +422,20 @@ func (r *deliveryRun) reported(ctx workflow.Context, in activities.DeliverInput,
 	var appErr *temporal.ApplicationError
 	switch {
 	case err == nil:
+		r.state.HeldUntil = time.Time{}
 		r.remember(res)
 		return delivery.Decision{Outcome: delivery.Succeed, Status: StatusSucceeded}, true
 	case errors.As(err, &appErr) && appErr.HasDetails():
 		if derr := appErr.Details(&res); derr != nil {
 			res = delivery.Attempt{Attempt: in.Attempt, Error: appErr.Error()}
 		}
+		if appErr.Type() == activities.ErrTypeHeld {
+			// Nothing was sent: the attempt is given back.
+			r.state.Attempts--
+			r.state.RoundAttempts--
+			return delivery.Decision{Outcome: delivery.Hold, Status: StatusHeld, NextAttemptAt: res.NextAttemptAt}, true
+		}
+		r.state.HeldUntil = time.Time{}
 		r.remember(res)
 		switch {
 		case appErr.Type() == activities.ErrTypeSubscriptionGone:
@@ -432,8 +481,11 @@ const (
 )
 
 // wait sleeps for d unless a signal cuts it short. A retry signal ends the
-// wait early (attempt now); a cancel signal ends the delivery.
-func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration, summary string) waitEnd {
+// wait early (attempt now), and so does a wake signal when wakeable; a
+// cancel signal ends the delivery. A wait that is not wakeable (the dead
+// letter) takes wake signals and goes on waiting: a wake never starts a
+// new round.
+func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration, summary string, wakeable bool) waitEnd {
 	if d <= 0 {
 		// Nothing to wait for, but a signal that is already here counts:
 		// a run revived with signal-with-start when the dead-letter window
@@ -449,9 +501,9 @@ func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration, summary string
 	tctx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
 	timer := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary})
-	out := waitElapsed
+	out, woken, fired := waitElapsed, false, false
 	sel := workflow.NewSelector(ctx)
-	sel.AddFuture(timer, func(workflow.Future) {})
+	sel.AddFuture(timer, func(workflow.Future) { fired = true })
 	sel.AddReceive(r.retryCh, func(c workflow.ReceiveChannel, _ bool) {
 		c.Receive(ctx, nil)
 		out = retryRequested
@@ -460,9 +512,23 @@ func (r *deliveryRun) wait(ctx workflow.Context, d time.Duration, summary string
 		c.Receive(ctx, nil)
 		out = cancelRequested
 	})
+	sel.AddReceive(r.wakeCh, func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+		woken = true
+	})
 	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { out = cancelRequested })
-	sel.Select(ctx)
-	return out
+	for {
+		sel.Select(ctx)
+		switch {
+		case out != waitElapsed:
+			return out
+		case woken && wakeable:
+			return retryRequested
+		case fired:
+			return waitElapsed
+		}
+		woken = false
+	}
 }
 
 // cancel records a cancel and ends the delivery cancelled.
@@ -504,7 +570,7 @@ func (r *deliveryRun) shouldContinueAsNew(ctx workflow.Context) bool {
 		return false
 	}
 	// Signals already delivered to this run would be lost with it.
-	return r.cancelCh.Len() == 0 && r.retryCh.Len() == 0
+	return r.cancelCh.Len() == 0 && r.retryCh.Len() == 0 && r.wakeCh.Len() == 0
 }
 
 func (r *deliveryRun) continueAsNew(ctx workflow.Context) error {

@@ -464,3 +464,97 @@ func TestAttemptsThatNeverReportFollowTheSamePolicy(t *testing.T) {
 	require.False(t, st.Recent[0].NextAttemptAt.IsZero())
 	require.True(t, st.Recent[1].GaveUp)
 }
+
+// --- held while the subscription is paused ---
+
+// holdAttempt is what the activity returns while the subscription is
+// paused: no attempt spent, held until until.
+func holdAttempt(in activities.DeliverInput, until time.Time) error {
+	return temporal.NewApplicationErrorWithOptions("held", activities.ErrTypeHeld,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{delivery.Attempt{Attempt: in.Attempt, Kind: delivery.KindPaused, NextAttemptAt: until}}})
+}
+
+// A held delivery waits for the wake signal without spending attempts,
+// then sends at once as its first attempt.
+func TestAHeldDeliveryWaitsForTheWakeAndSpendsNoAttempt(t *testing.T) {
+	var resumed bool
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error) {
+		if !resumed {
+			return delivery.Attempt{}, holdAttempt(in, now.Add(72*time.Hour))
+		}
+		return delivery.Attempt{Attempt: in.Attempt, StatusCode: 200}, nil
+	})
+	var held workflows.DeliveryState
+	env.RegisterDelayedCallback(func() {
+		held = env.query(t)
+		resumed = true
+		env.SignalWorkflow(delivery.SignalWake, nil)
+	}, time.Hour)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
+
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusSucceeded, Attempts: 1}, env.result(t))
+	require.Equal(t, workflows.StatusHeld, held.Status)
+	require.Zero(t, held.Attempts, "a hold is no attempt")
+	require.True(t, env.at[0].Add(72*time.Hour).Equal(held.HeldUntil))
+	require.Len(t, env.at, 2)
+	require.Equal(t, time.Hour, env.at[1].Sub(env.at[0]), "sent with the wake, not at the end of the hold")
+	require.Equal(t, 1, env.attempts[1].Attempt)
+	require.True(t, env.at[0].Add(72*time.Hour).Equal(env.attempts[1].HeldUntil), "the attempt knows the hold it ends")
+	require.Equal(t, []string{workflows.StatusHeld, workflows.StatusSucceeded}, env.statuses)
+}
+
+// At the end of the hold the delivery attempts again by itself; the
+// attempt, still paused, gives up.
+func TestAHeldDeliveryGivesUpAtTheEndOfTheHold(t *testing.T) {
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error) {
+		if in.HeldUntil.IsZero() {
+			return delivery.Attempt{}, holdAttempt(in, now.Add(time.Hour))
+		}
+		return delivery.Attempt{}, failAttempt(in, now, 0, true)
+	})
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusFailed, Attempts: 1}, env.result(t))
+	require.Len(t, env.at, 2)
+	require.Equal(t, time.Hour, env.at[1].Sub(env.at[0]))
+	require.Equal(t, []string{workflows.StatusHeld, workflows.StatusFailed}, env.statuses)
+}
+
+// A wake while backing off attempts now (the disable that wakes it ends
+// it); one in the dead letter is no retry: it starts no new round.
+func TestWakeCutsTheBackoffButNotTheDeadLetter(t *testing.T) {
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error) {
+		return delivery.Attempt{}, failAttempt(in, now, time.Hour, in.Attempt == 2)
+	})
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(delivery.SignalWake, nil) }, time.Minute)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(delivery.SignalWake, nil) }, 2*time.Minute)
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusFailed, Attempts: 2}, env.result(t))
+	require.Len(t, env.at, 2, "the second wake, in the dead letter, made no attempt")
+	require.Equal(t, time.Minute, env.at[1].Sub(env.at[0]))
+}
+
+// A wake-up pages through each status of its change and continues as new
+// past its pages per run.
+func TestWakePagesThroughEveryUnfinishedStatus(t *testing.T) {
+	env := newEnv(t)
+	var pages []activities.WakePageInput
+	env.OnActivity(activities.WakePageName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.WakePageInput) (activities.WakePageResult, error) {
+			pages = append(pages, in)
+			if in.Status == delivery.StatusRetrying && in.After == "" {
+				return activities.WakePageResult{After: "d500", Woken: 500}, nil
+			}
+			return activities.WakePageResult{After: in.After, Woken: 2, Done: true}, nil
+		})
+	env.ExecuteWorkflow(workflows.WakeWorkflowName, workflows.WakeInput{Wake: activities.Wake{
+		ApplicationID: "acme", SubscriptionID: "sub_1", Why: activities.WakeDisable, At: time.Now()}})
+	require.NoError(t, env.GetWorkflowError())
+	var res workflows.WakeResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, 508, res.Woken)
+	var got []string
+	for _, p := range pages {
+		got = append(got, p.Status+"/"+p.After)
+	}
+	require.Equal(t, []string{"pending/", "delivering/", "retrying/", "retrying/d500", "held/"}, got)
+}

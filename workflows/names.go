@@ -64,6 +64,7 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(DeleteApplication, workflow.RegisterOptions{Name: DeleteApplicationWorkflowName})
 	r.RegisterWorkflowWithOptions(Retention, workflow.RegisterOptions{Name: RetentionWorkflowName})
 	r.RegisterWorkflowWithOptions(Recover, workflow.RegisterOptions{Name: RecoverWorkflowName})
+	r.RegisterWorkflowWithOptions(Wake, workflow.RegisterOptions{Name: WakeWorkflowName})
 }
 
 // RetentionScheduleID is the id of the Temporal Schedule that runs
