@@ -184,7 +184,7 @@ func TestGoneEndsTheDeliveryAndDisablesTheSubscription(t *testing.T) {
 	require.Len(t, op, 1)
 	require.Equal(t, operational.TypeSubscriptionDisabled, op[0].Type)
 	var env struct {
-		ID   string                            `json:"id"`
+		ID   string                           `json:"id"`
 		Data operational.SubscriptionDisabled `json:"data"`
 	}
 	require.NoError(t, json.Unmarshal(op[0].Payload, &env))
