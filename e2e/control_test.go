@@ -376,40 +376,6 @@ func TestCancelAbortsTheRequestInFlight(t *testing.T) {
 	}
 }
 
-// 410 Gone: the receiver says it is gone for good. The delivery fails at
-// once, with no retries and no dead-letter wait, and the subscription is
-// paused; a retry is refused until it is active again.
-func TestGoneFailsTheDeliveryAndPausesTheSubscription(t *testing.T) {
-	h := testenv.StartHookflow(t, tp, app.ModeServe, nil)
-	r := testenv.NewReceiver(t)
-	r.Respond = func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusGone) }
-	sub := subscribeWith(t, h, r.URL, nil, "order.*")
-	acc := publish(t, h, map[string]any{"type": "order.created", "data": map[string]any{"n": 5}})
-	id := deliveryIDOf(t, h, acc.ID, sub.ID)
-
-	d := waitDelivery(t, h, id, "failed", 1)
-	require.Equal(t, []int{410}, d.statusCodes())
-	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusFailed, Attempts: 1}, closedResult(t, d.WorkflowID, ""))
-	var s subscription
-	require.Equal(t, http.StatusOK, h.Do(t, http.MethodGet, "/v1/subscriptions/"+sub.ID, nil, &s))
-	require.Equal(t, "paused", s.Status)
-
-	var e apiError
-	require.Equal(t, http.StatusConflict, h.Do(t, http.MethodPost, "/v1/deliveries/"+id+"/retry", nil, &e))
-	require.Contains(t, e.Error.Message, "paused")
-	require.Equal(t, 1, r.Count())
-
-	// A paused subscription receives no new events either.
-	next := publish(t, h, map[string]any{"type": "order.created", "data": map[string]any{"n": 6}})
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		var ev eventView
-		require.Equal(c, http.StatusOK, h.Do(t, http.MethodGet, "/v1/events/"+next.ID, nil, &ev))
-		require.Equal(c, "completed", ev.Status)
-		require.Empty(c, ev.Deliveries)
-	}, 30*time.Second, 50*time.Millisecond)
-	require.Equal(t, 1, r.Count())
-}
-
 func TestCancelAnEventCancelsItsUnfinishedDeliveries(t *testing.T) {
 	h := testenv.StartHookflow(t, tp, app.ModeServe, nil)
 	down1, down2, up := testenv.NewReceiver(t), testenv.NewReceiver(t), testenv.NewReceiver(t)

@@ -152,38 +152,6 @@ func TestRotatedSecretSignsBesideTheNewOne(t *testing.T) {
 	}
 }
 
-func TestPausedSubscriptionGetsNothingNewUntilResumed(t *testing.T) {
-	h := testenv.StartHookflow(t, tp, app.ModeServe, nil)
-	paused, active := testenv.NewReceiver(t), testenv.NewReceiver(t)
-	sub := subscribe(t, h, paused, "order.*")
-	subscribe(t, h, active, "order.*")
-
-	var view subscription
-	require.Equal(t, http.StatusOK, h.Do(t, http.MethodPatch, "/v1/subscriptions/"+sub.ID, map[string]any{"status": "paused"}, &view))
-	require.Equal(t, "paused", view.Status)
-	acc := publish(t, h, map[string]any{"type": "order.created", "data": map[string]any{"n": 1}})
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		var ev eventView
-		require.Equal(c, http.StatusOK, h.Do(t, http.MethodGet, "/v1/events/"+acc.ID, nil, &ev))
-		assert.Equal(c, "completed", ev.Status)
-		require.Len(c, ev.Deliveries, 1, "only the active subscription gets a delivery")
-		assert.NotEqual(c, sub.ID, ev.Deliveries[0].SubscriptionID)
-	}, 30*time.Second, 100*time.Millisecond)
-
-	require.Equal(t, http.StatusOK, h.Do(t, http.MethodPatch, "/v1/subscriptions/"+sub.ID, map[string]any{"status": "active"}, &view))
-	acc = publish(t, h, map[string]any{"type": "order.created", "data": map[string]any{"n": 2}})
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		var ev eventView
-		require.Equal(c, http.StatusOK, h.Do(t, http.MethodGet, "/v1/events/"+acc.ID, nil, &ev))
-		assert.Equal(c, "completed", ev.Status)
-		assert.Len(c, ev.Deliveries, 2)
-	}, 30*time.Second, 100*time.Millisecond)
-	reqs := paused.Requests()
-	require.Len(t, reqs, 1, "the resumed subscription got only the event posted after it resumed")
-	require.Equal(t, acc.ID, reqs[0].Header.Get(signing.HeaderID))
-	require.Equal(t, 2, active.Count())
-}
-
 func TestEventTypesAndKeysEndToEnd(t *testing.T) {
 	h := testenv.StartHookflow(t, tp, app.ModeServe, func(c *config.Config) {
 		c.APIKeys = []string{"producer-key"}

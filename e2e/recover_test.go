@@ -161,15 +161,16 @@ func TestOneRecoverCallResendsWhatFailedDuringAnOutage(t *testing.T) {
 	require.Equal(t, http.StatusConflict, h.Do(t, http.MethodPost, "/v1/recoveries/"+rec.ID+"/cancel", nil, &done))
 }
 
-// Events published while the subscription was paused never got a delivery
-// to it; a recovery of the window delivers them.
-func TestRecoverDeliversWhatAPausedSubscriptionNeverGot(t *testing.T) {
+// Events published while the subscription was disabled never got a
+// delivery to it; a recovery of the window delivers them.
+func TestRecoverDeliversWhatADisabledSubscriptionNeverGot(t *testing.T) {
 	h := testenv.StartHookflow(t, tp, app.ModeServe, nil)
 	r := testenv.NewReceiver(t)
 	sub := subscribe(t, h, r, "ticket.*")
 	other := subscribe(t, h, testenv.NewReceiver(t), "ticket.*")
 	since := time.Now().UTC().Add(-time.Second)
-	require.Equal(t, http.StatusOK, h.Do(t, http.MethodPatch, "/v1/subscriptions/"+sub.ID, map[string]any{"status": "paused"}, nil))
+	_, _, err := h.App.Store().DisableSubscription(context.Background(), store.DefaultApplication, sub.ID, "the receiver answered 410 Gone", time.Time{}, time.Now())
+	require.NoError(t, err)
 	acc := publish(t, h, map[string]any{"type": "ticket.opened", "data": map[string]any{}})
 	skipped := publish(t, h, map[string]any{"type": "invoice.paid", "data": map[string]any{}})
 	deliveryIDOf(t, h, acc.ID, other.ID)
@@ -181,7 +182,7 @@ func TestRecoverDeliversWhatAPausedSubscriptionNeverGot(t *testing.T) {
 
 	var rec recoveryView
 	require.Equal(t, http.StatusConflict, h.Do(t, http.MethodPost, "/v1/subscriptions/"+sub.ID+"/recover", map[string]any{"since": since.Format(time.RFC3339Nano)}, &rec),
-		"a paused subscription would get nothing")
+		"a disabled subscription would get nothing")
 	require.Equal(t, http.StatusOK, h.Do(t, http.MethodPatch, "/v1/subscriptions/"+sub.ID, map[string]any{"status": "active"}, nil))
 	rec = startRecovery(t, h, sub.ID, map[string]any{"since": since.Format(time.RFC3339Nano)})
 	rec = waitRecovery(t, h, rec.ID, "completed", time.Minute)
