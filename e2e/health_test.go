@@ -11,12 +11,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/app"
 	"github.com/hookflow/hookflow/config"
+	"github.com/hookflow/hookflow/ids"
 	"github.com/hookflow/hookflow/internal/testenv"
 	"github.com/hookflow/hookflow/operational"
 	"github.com/hookflow/hookflow/signing"
 	"github.com/hookflow/hookflow/store"
+	"github.com/hookflow/hookflow/workflows"
 )
 
 // A paused subscription holds its deliveries: nothing is sent, no attempt
@@ -53,10 +56,19 @@ func TestPausedHoldsDeliveriesUntilResumed(t *testing.T) {
 	}
 
 	resumed := time.Now()
-	require.Equal(t, http.StatusOK, h.Do(t, http.MethodPatch, "/v1/subscriptions/"+sub.ID, map[string]any{"status": "active"}, nil))
+	var view struct {
+		UpdatedAt time.Time `json:"updated_at"`
+	}
+	require.Equal(t, http.StatusOK, h.Do(t, http.MethodPatch, "/v1/subscriptions/"+sub.ID, map[string]any{"status": "active"}, &view))
 	for _, id := range dids[:5] {
 		waitDelivery(t, h, id, "succeeded", 1)
 	}
+	wake := ids.WakeWorkflow(store.DefaultApplication, sub.ID, activities.WakeResume, view.UpdatedAt.UnixMicro())
+	var woke workflows.WakeResult
+	require.NoError(t, tp.Client.GetWorkflow(t.Context(), wake, "").Get(t.Context(), &woke))
+	require.Equal(t, 5, woke.Woken, "one wake-up signalled the 5 held deliveries")
+	saveHistory(t, wake, "", "wake-resume.json")
+	saveHistory(t, ids.DeliveryWorkflow(store.DefaultApplication, dids[1]), "", "delivery-held-then-resumed.json")
 	t.Logf("5 held deliveries sent %v after the resume", time.Since(resumed).Round(time.Millisecond))
 	require.Equal(t, 5, r.Count(), "each held delivery once, the cancelled one never")
 	for _, req := range r.Requests() {
@@ -166,6 +178,7 @@ func TestFailingPastDisableAfterDisablesTheSubscription(t *testing.T) {
 	require.Equal(t, http.StatusOK, h.Do(t, http.MethodGet, "/v1/subscriptions/"+sub.ID, nil, &s))
 	require.Equal(t, "disabled", s.Status)
 	d := waitStatus(t, h, slowID, "failed")
+	saveHistory(t, ids.DeliveryWorkflow(store.DefaultApplication, slowID), "", "delivery-ended-by-disable.json")
 	require.Equal(t, []int{500}, d.statusCodes()[:1], "the hour-long backoff was cut short by the wake-up, with nothing sent")
 	sent := r.Count()
 	time.Sleep(2 * time.Second)
