@@ -27,6 +27,10 @@ type Subscription struct {
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
 	CreatedAt               time.Time  `json:"created_at"`
 	UpdatedAt               time.Time  `json:"updated_at"`
+	// DisabledReason says why Hookflow disabled it; FailingSince is when
+	// its current run of failed attempts began. Empty and nil when none.
+	DisabledReason string     `json:"disabled_reason,omitempty"`
+	FailingSince   *time.Time `json:"failing_since,omitempty"`
 }
 
 // Retry is a subscription's own retry schedule; a field left nil follows

@@ -22,7 +22,7 @@ its event types (an exact type, a prefix like "order.*", or "*").`)
 	cmd.AddCommand(
 		subscriptionsCreate(r), subscriptionsList(r), subscriptionsGet(r), subscriptionsUpdate(r),
 		subscriptionsStatus(r, "pause", "paused", "Pause a subscription: its deliveries wait instead of being sent"),
-		subscriptionsStatus(r, "resume", "active", "Resume a paused subscription: what waited is sent"),
+		subscriptionsStatus(r, "resume", "active", "Resume a paused subscription (what waited is sent), or re-enable a disabled one"),
 		subscriptionsDelete(r), subscriptionsSecret(r), subscriptionsRotate(r),
 	)
 	return cmd
@@ -300,6 +300,12 @@ func subscriptionTable(w io.Writer, s client.Subscription) {
 	row(w, "ID", s.ID)
 	row(w, "URL", s.URL)
 	row(w, "STATUS", s.Status)
+	if s.DisabledReason != "" {
+		row(w, "DISABLED", s.DisabledReason)
+	}
+	if s.FailingSince != nil {
+		row(w, "FAILING SINCE", s.FailingSince.UTC().Format(time.RFC3339))
+	}
 	row(w, "EVENT TYPES", strings.Join(s.EventTypes, ","))
 	row(w, "DESCRIPTION", orDash(s.Description))
 	names := make([]string, 0, len(s.Headers))

@@ -69,6 +69,7 @@ func Scenarios(quick bool) []Scenario {
 			{Name: "steady-20x5-15s", Kind: KindSteady, Events: 300, Subscribers: 5, Rate: 20, Duration: 15 * time.Second},
 			{Name: "baseline", Kind: KindBaseline, Events: 1000, Subscribers: 1},
 			{Name: "recover-1000", Kind: KindRecover, Events: 1000, Subscribers: 1},
+			{Name: "resume-1000", Kind: KindResume, Events: 1000, Subscribers: 1},
 		}
 	}
 	return []Scenario{
@@ -81,6 +82,7 @@ func Scenarios(quick bool) []Scenario {
 		{Name: "steady-20x5-60s", Kind: KindSteady, Events: 1200, Subscribers: 5, Rate: 20, Duration: time.Minute},
 		{Name: "baseline", Kind: KindBaseline, Events: 5000, Subscribers: 1},
 		{Name: "recover-10000", Kind: KindRecover, Events: 10000, Subscribers: 1},
+		{Name: "resume-5000", Kind: KindResume, Events: 5000, Subscribers: 1},
 	}
 }
 
@@ -303,6 +305,8 @@ func describe(s Scenario) string {
 		return fmt.Sprintf("%d signed POSTs from a goroutine pool, no Hookflow", s.Events)
 	case KindRecover:
 		return fmt.Sprintf("%d failed deliveries of 1 subscriber recovered by one recover call", s.Events)
+	case KindResume:
+		return fmt.Sprintf("%d events x %d subscribers held by a pause, then resumed (clock from the resume)", s.Events, s.Subscribers)
 	}
 	return fmt.Sprintf("%d events x %d subscribers at once", s.Events, s.Subscribers)
 }
