@@ -7,7 +7,11 @@
 // signature with the Standard Webhooks library, 200 events posted through
 // both APIs, and one worker killed with SIGKILL halfway. Every one of the
 // 1,000 deliveries must arrive, verified; the test reports how many arrived
-// twice. `make test-cluster` runs it:
+// twice. A sixth subscription, with max_in_flight 3 on a slow receiver,
+// gets the same 200 events: the cap holds across the three workers, the
+// worker is killed while it holds one of the slots, and the slot comes back
+// by itself (README "Rate limits and concurrency caps"). `make
+// test-cluster` runs it:
 //
 //	go test -tags cluster -count=1 -v -timeout 45m ./cluster/
 //
@@ -64,6 +68,18 @@ const (
 	// way: the receivers got them, the worker never recorded them, and
 	// another worker sends them again. Those are the duplicates reported.
 	receiverDelay = 200 * time.Millisecond
+
+	// cappedSlots is the max_in_flight of the capped subscription, whose
+	// receiver takes cappedDelay a request and counts how many are open.
+	cappedSlots = 3
+	cappedDelay = 300 * time.Millisecond
+	// flightLease is how long a slot stays leased: the attempt timeout
+	// (15 s by default) plus activities.flightLeaseMargin (30 s). A slot
+	// whose worker died is free again after it at the latest.
+	flightLease = 45 * time.Second
+	// cappedAfter events go to the capped subscription alone once the
+	// killed worker's slots are back, to show the cap is full again.
+	cappedAfter = 24
 )
 
 const defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
@@ -133,6 +149,18 @@ func TestCluster(t *testing.T) {
 		r.SetSecret(sub.Secret)
 		receivers[i] = r
 	}
+	// The capped subscription: every cluster.* event, and capped.* ones
+	// no other subscription takes.
+	capped := newCappedReceiver(t)
+	var cappedSub struct {
+		ID          string `json:"id"`
+		Secret      string `json:"secret"`
+		MaxInFlight int    `json:"max_in_flight"`
+	}
+	require.Equal(t, http.StatusCreated, clients[1].Do(t, http.MethodPost, "/v1/subscriptions",
+		map[string]any{"url": capped.URL + "/hooks", "event_types": []string{"cluster.*", "capped.*"}, "max_in_flight": cappedSlots}, &cappedSub))
+	require.Equal(t, cappedSlots, cappedSub.MaxInFlight)
+	capped.SetSecret(cappedSub.Secret)
 	// Two applications, each created through one API with a receiver
 	// subscribed through the other to the same types as default's: the
 	// events posted to default must never reach them.
@@ -166,14 +194,22 @@ func TestCluster(t *testing.T) {
 	}
 
 	// SIGKILL a worker when half the deliveries have arrived: it dies with
-	// workflow tasks, local activities and requests in flight.
+	// workflow tasks, local activities and requests in flight, and at the
+	// first moment from then on when it has a request open to the capped
+	// receiver, so that it dies holding a max_in_flight slot.
 	want := events * subscribers
 	var (
 		posted                      atomic.Int32
 		arrivedAtKill, postedAtKill int
 		attemptsOfKilled            float64
 		killedAfter                 time.Duration
+		killedAt                    time.Time
+		slotsOfKilled               int
+		// slotsBack is how long after the SIGKILL every slot leased at
+		// that moment was free again; zero until then.
+		slotsBack atomic.Int64
 	)
+	flights := openDB(t, pg.urlOf(t, hookflowDB))
 	postStart := time.Now()
 	killDone := make(chan struct{})
 	go func() {
@@ -189,8 +225,15 @@ func TestCluster(t *testing.T) {
 			if n, _ := arrived(); n >= want/2 {
 				arrivedAtKill, postedAtKill = n, int(posted.Load())
 				attemptsOfKilled, _ = metricValue(work[killed].metricsAddr, `hookflow_delivery_attempts_total{outcome="succeeded"}`)
-				killedAfter = time.Since(postStart)
+				pid := work[killed].cmd.Process.Pid
+				for wait := time.Now().Add(20 * time.Second); time.Now().Before(wait) && ctx.Err() == nil; time.Sleep(10 * time.Millisecond) {
+					if slotsOfKilled = capped.openFrom(pid); slotsOfKilled > 0 {
+						break
+					}
+				}
+				killedAfter, killedAt = time.Since(postStart), time.Now()
 				work[killed].kill(t)
+				watchSlots(ctx, t, flights, cappedSub.ID, killedAt, &slotsBack)
 				return
 			}
 		}
@@ -232,8 +275,9 @@ func TestCluster(t *testing.T) {
 	allArrived := time.Since(postStart)
 	<-killDone
 	require.True(t, work[killed].killed.Load(), "a worker was killed halfway")
-	t.Logf("%s SIGKILLed %s after the first post, with %d of %d events posted and %d deliveries arrived; it had made %.0f successful attempts",
-		work[killed].name, killedAfter.Round(time.Millisecond), postedAtKill, events, arrivedAtKill, attemptsOfKilled)
+	t.Logf("%s SIGKILLed %s after the first post, with %d of %d events posted and %d deliveries arrived; it had made %.0f successful attempts and had %d requests open to the capped receiver",
+		work[killed].name, killedAfter.Round(time.Millisecond), postedAtKill, events, arrivedAtKill, attemptsOfKilled, slotsOfKilled)
+	require.Positive(t, slotsOfKilled, "the killed worker held a max_in_flight slot when it died")
 
 	ours := map[string]bool{}
 	for i := range events {
@@ -265,6 +309,19 @@ func TestCluster(t *testing.T) {
 	}
 	require.Equal(t, want, unique)
 
+	// The capped subscription got every event too, never more than
+	// cappedSlots at once though three workers sent them.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, events, capped.distinct("cluster.tick"), "capped deliveries arrived and verified")
+	}, 5*time.Minute, 500*time.Millisecond, "not every capped delivery arrived; worker logs in %s", logs)
+	cappedDone := time.Since(postStart)
+	for _, req := range capped.Requests() {
+		require.NoError(t, req.VerifyErr, "every request to the capped receiver is signed right")
+	}
+	require.LessOrEqual(t, capped.peak(), cappedSlots, "the capped receiver never has more than max_in_flight requests open")
+	t.Logf("capped subscription (max_in_flight %d, %s a request): %d events arrived %s after the first post, %d requests, at most %d at once",
+		cappedSlots, cappedDelay, events, cappedDone.Round(time.Millisecond), capped.Count(), capped.peak())
+
 	// The store agrees: every event completed, every delivery succeeded.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		for i := range events {
@@ -277,7 +334,7 @@ func TestCluster(t *testing.T) {
 			if !assert.Equal(c, http.StatusOK, clients[i%apis].Do(t, http.MethodGet, "/v1/events/"+eventID(i), nil, &ev)) {
 				return
 			}
-			if !assert.Equal(c, "completed", ev.Status, "event %s", eventID(i)) || !assert.Len(c, ev.Deliveries, subscribers) {
+			if !assert.Equal(c, "completed", ev.Status, "event %s", eventID(i)) || !assert.Len(c, ev.Deliveries, subscribers+1) {
 				return
 			}
 			for _, d := range ev.Deliveries {
@@ -344,12 +401,205 @@ func TestCluster(t *testing.T) {
 	}
 	t.Logf("applications: %s and %s each got only their own event under key %s, through both APIs", apps[0], apps[1], isoKey)
 
+	// The killed worker's slots came back by themselves: by its attempts
+	// running again elsewhere (same attempt, same lease) or at the latest
+	// when their leases ended, flightLease after they were taken. Then no
+	// slot is leased, and the capped receiver has cappedSlots requests
+	// open at once again.
+	require.Eventually(t, func() bool { return slotsBack.Load() != 0 },
+		max(time.Until(killedAt.Add(flightLease+15*time.Second)), time.Second), 100*time.Millisecond,
+		"the slots leased when the worker was killed were not free within the lease (%s) and a margin", flightLease)
+	back := time.Duration(slotsBack.Load())
+	require.LessOrEqual(t, back, flightLease+15*time.Second)
+	var leased int
+	require.NoError(t, flights.QueryRowContext(ctx, `SELECT COUNT(*) FROM flight_leases WHERE subscription_id = $1 AND expires_at > $2`,
+		cappedSub.ID, time.Now().UnixMicro()).Scan(&leased))
+	require.Zero(t, leased, "live max_in_flight leases of the idle capped subscription")
+	capped.resetPeak()
+	afterStart := time.Now()
+	for i := range cappedAfter {
+		require.Equal(t, http.StatusAccepted, clients[i%apis].Do(t, http.MethodPost, "/v1/events",
+			map[string]any{"type": "capped.after", "data": map[string]any{"n": i}}, nil, "Idempotency-Key", fmt.Sprintf("capped-%s-%02d", suffix, i)))
+	}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, cappedAfter, capped.distinct("capped.after"))
+	}, 2*time.Minute, 100*time.Millisecond)
+	afterTook := time.Since(afterStart)
+	require.Equal(t, cappedSlots, capped.peak(), "the cap is full again: %d requests open at once", cappedSlots)
+	t.Logf("capped subscription: every slot leased at the SIGKILL free again %s after it; then %d more events in %s, %d at once",
+		back.Round(time.Millisecond), cappedAfter, afterTook.Round(time.Millisecond), capped.peak())
+
 	fmt.Printf("cluster: %d events x %d subscribers = %d deliveries through %d API and %d worker processes on Temporal %s over PostgreSQL; "+
 		"%s SIGKILLed when %d deliveries had arrived (%s after the first post): all %d arrived and verified, %d arrived twice (%d requests in all); "+
 		"posting took %s, the last delivery arrived %s after the first post; whole test %s\n",
 		events, subscribers, want, apis, workers, serverVersion,
 		work[killed].name, arrivedAtKill, killedAfter.Round(time.Millisecond), unique, twice, requests,
 		postTook.Round(time.Millisecond), allArrived.Round(time.Millisecond), since(began))
+	fmt.Printf("cluster: max_in_flight %d across %d workers: %d events to a receiver taking %s arrived %s after the first post, never more than %d at once; "+
+		"%s died holding %d of the slots, all free again %s after the SIGKILL (lease %s), then %d at once again\n",
+		cappedSlots, workers, events, cappedDelay, cappedDone.Round(time.Millisecond), cappedSlots,
+		work[killed].name, slotsOfKilled, back.Round(time.Millisecond), flightLease, cappedSlots)
+}
+
+// cappedReceiver is the capped subscription's receiver: it takes
+// cappedDelay a request and knows which requests are open and from where.
+type cappedReceiver struct {
+	*testenv.Receiver
+	mu   sync.Mutex
+	open map[int]string // request number → the sender's address
+	most int
+}
+
+func newCappedReceiver(t *testing.T) *cappedReceiver {
+	c := &cappedReceiver{Receiver: testenv.NewReceiver(t), open: map[int]string{}}
+	c.Respond = func(n int, w http.ResponseWriter) {
+		from := c.Nth(n).RemoteAddr
+		c.mu.Lock()
+		c.open[n] = from
+		c.most = max(c.most, len(c.open))
+		c.mu.Unlock()
+		time.Sleep(cappedDelay)
+		c.mu.Lock()
+		delete(c.open, n)
+		c.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}
+	return c
+}
+
+// peak is the most requests open at once since the start or resetPeak.
+func (c *cappedReceiver) peak() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.most
+}
+
+func (c *cappedReceiver) resetPeak() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.most = len(c.open)
+}
+
+// distinct counts the events of type typ that arrived, signed right.
+func (c *cappedReceiver) distinct(typ string) int {
+	seen := map[string]bool{}
+	for _, req := range c.Requests() {
+		var body struct {
+			Type string `json:"type"`
+		}
+		if req.VerifyErr == nil && json.Unmarshal(req.Body, &body) == nil && body.Type == typ {
+			seen[req.Header.Get(signing.HeaderID)] = true
+		}
+	}
+	return len(seen)
+}
+
+// openFrom counts the requests open right now that process pid sent: the
+// senders' ports that are local ports of pid's TCP sockets.
+func (c *cappedReceiver) openFrom(pid int) int {
+	c.mu.Lock()
+	var ports []string
+	for _, addr := range c.open {
+		if _, port, err := net.SplitHostPort(addr); err == nil {
+			ports = append(ports, port)
+		}
+	}
+	c.mu.Unlock()
+	if len(ports) == 0 {
+		return 0
+	}
+	mine := tcpPorts(pid)
+	n := 0
+	for _, p := range ports {
+		if mine[p] {
+			n++
+		}
+	}
+	return n
+}
+
+// tcpPorts returns the local ports (decimal) of process pid's TCP sockets,
+// from /proc: the socket inodes among its open files, looked up in its
+// network namespace's socket tables.
+func tcpPorts(pid int) map[string]bool {
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return nil // it has just exited
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if inode, ok := strings.CutPrefix(link, "socket:["); err == nil && ok {
+			inodes[strings.TrimSuffix(inode, "]")] = true
+		}
+	}
+	ports := map[string]bool{}
+	for _, table := range []string{"tcp", "tcp6"} {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(raw), "\n")[1:] {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			f := strings.Fields(line)
+			if len(f) < 10 || !inodes[f[9]] {
+				continue
+			}
+			_, hexPort, ok := strings.Cut(f[1], ":")
+			if port, err := strconv.ParseUint(hexPort, 16, 16); ok && err == nil {
+				ports[strconv.FormatUint(port, 10)] = true
+			}
+		}
+	}
+	return ports
+}
+
+// watchSlots notes in back how long after killedAt every max_in_flight
+// slot of the subscription leased at killedAt was free: its lease released
+// (by the attempt that held it, or by the same attempt run again by
+// another worker after the holder died) or ended.
+func watchSlots(ctx context.Context, t *testing.T, db *sql.DB, subscriptionID string, killedAt time.Time, back *atomic.Int64) {
+	rows, err := db.QueryContext(ctx, `SELECT holder FROM flight_leases WHERE subscription_id = $1 AND expires_at > $2`,
+		subscriptionID, killedAt.UnixMicro())
+	if err != nil {
+		t.Errorf("read the leases at the SIGKILL: %v", err)
+		return
+	}
+	var holders []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			t.Errorf("read the leases at the SIGKILL: %v", err)
+		}
+		holders = append(holders, h)
+	}
+	_ = rows.Close()
+	t.Logf("max_in_flight leases of the capped subscription at the SIGKILL: %v", holders)
+	go func() {
+		for ctx.Err() == nil {
+			live := 0
+			for _, h := range holders {
+				var n int
+				if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM flight_leases WHERE subscription_id = $1 AND holder = $2 AND expires_at > $3`,
+					subscriptionID, h, time.Now().UnixMicro()).Scan(&n); err != nil {
+					n = 1 // not known to be free
+				}
+				live += n
+			}
+			if live == 0 {
+				back.Store(int64(max(time.Since(killedAt), time.Nanosecond)))
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+}
+
+func openDB(t *testing.T, url string) *sql.DB {
+	db, err := sql.Open("pgx", url)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }
 
 // serverVersion is the Temporal release scripts/cluster/start-temporal.sh installs.

@@ -1,11 +1,15 @@
 package workflows_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -58,4 +62,32 @@ func TestReplayRefusesAChangedRetention(t *testing.T) {
 	// The timer takes the activity's place: the SDK reports it as an
 	// illegal state (TMPRL1100), its kind of nondeterminism error.
 	require.ErrorContains(t, err, "TMPRL1100")
+}
+
+// delivery-unreported-jitter.json (e2e TestAnAttemptThatNeverReportedIsDecidedWithJitter)
+// is the one recorded history of a workflow-side decision with jitter: an
+// attempt that never reported, decided behind GetVersion("retry-jitter")
+// at version 1. Its marker must stay in it, or the replay above would no
+// longer cover that branch.
+func TestReplayCoversRetryJitter(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "histories", "delivery-unreported-jitter.json"))
+	require.NoError(t, err)
+	defer func() { _ = f.Close() }()
+	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	require.NoError(t, err)
+	versions := map[string]int{}
+	for _, ev := range h.GetEvents() {
+		m := ev.GetMarkerRecordedEventAttributes()
+		if ev.GetEventType() != enumspb.EVENT_TYPE_MARKER_RECORDED || m.GetMarkerName() != "Version" {
+			continue
+		}
+		var change string
+		var version int
+		dc := converter.GetDefaultDataConverter()
+		require.NoError(t, dc.FromPayloads(m.GetDetails()["change-id"], &change))
+		require.NoError(t, dc.FromPayloads(m.GetDetails()["version"], &version))
+		versions[change] = version
+	}
+	require.Contains(t, versions, "retry-jitter")
+	require.Equal(t, 1, versions["retry-jitter"])
 }

@@ -41,6 +41,15 @@ const (
 	// straight into the database (an outage that is over), then makes one
 	// recover call and measures until every one has arrived again.
 	KindRecover = "recover"
+	// KindRate posts every event at once to one subscription with a
+	// rate_limit: does the receiver see the rate, and what does waiting
+	// for a turn cost in attempts and history events.
+	KindRate = "rate"
+	// KindFairness gives one application a backlog of Events queued behind
+	// a slow receiver and a worker with few delivery slots, then posts one
+	// event to another application: how long it waits, and how much of
+	// the first one's backlog it passed.
+	KindFairness = "fairness"
 )
 
 // Scenario is one measured run.
@@ -51,10 +60,23 @@ type Scenario struct {
 	Subscribers int           `json:"subscribers"`
 	Rate        float64       `json:"rate,omitempty"`     // events per second (steady)
 	Duration    time.Duration `json:"duration,omitempty"` // how long (steady)
+	// RateLimit is the subscription's rate_limit (rate).
+	RateLimit float64 `json:"rate_limit,omitempty"`
+	// Slots is HOOKFLOW_DELIVERY_SLOTS when set (fairness).
+	Slots int `json:"delivery_slots,omitempty"`
+	// ReceiverDelay is how long the receiver takes for each request of
+	// the busy application (fairness).
+	ReceiverDelay time.Duration `json:"receiver_delay,omitempty"`
 }
 
-// Deliveries is how many deliveries the scenario makes.
-func (s Scenario) Deliveries() int { return s.Events * s.Subscribers }
+// Deliveries is how many deliveries the scenario makes: for fairness, the
+// backlog and the quiet application's one.
+func (s Scenario) Deliveries() int {
+	if s.Kind == KindFairness {
+		return s.Events*s.Subscribers + 1
+	}
+	return s.Events * s.Subscribers
+}
 
 // Scenarios returns the issue's scenarios; quick shrinks them for a smoke
 // run of a minute or two.
@@ -70,6 +92,8 @@ func Scenarios(quick bool) []Scenario {
 			{Name: "baseline", Kind: KindBaseline, Events: 1000, Subscribers: 1},
 			{Name: "recover-1000", Kind: KindRecover, Events: 1000, Subscribers: 1},
 			{Name: "resume-1000", Kind: KindResume, Events: 1000, Subscribers: 1},
+			{Name: "rate-20-200", Kind: KindRate, Events: 200, Subscribers: 1, RateLimit: 20},
+			{Name: "fairness-300", Kind: KindFairness, Events: 300, Subscribers: 1, Slots: fairnessSlots, ReceiverDelay: fairnessDelay},
 		}
 	}
 	return []Scenario{
@@ -83,6 +107,9 @@ func Scenarios(quick bool) []Scenario {
 		{Name: "baseline", Kind: KindBaseline, Events: 5000, Subscribers: 1},
 		{Name: "recover-10000", Kind: KindRecover, Events: 10000, Subscribers: 1},
 		{Name: "resume-5000", Kind: KindResume, Events: 5000, Subscribers: 1},
+		{Name: "rate-20-600", Kind: KindRate, Events: 600, Subscribers: 1, RateLimit: 20},
+		// The issue's fairness test: 800 queued, one posted right after.
+		{Name: "fairness-800", Kind: KindFairness, Events: 800, Subscribers: 1, Slots: fairnessSlots, ReceiverDelay: fairnessDelay},
 	}
 }
 
@@ -198,6 +225,22 @@ type Result struct {
 	RecoveryEvents          int     `json:"recovery_history_events,omitempty"`
 	RecoveryEventsPerResend float64 `json:"recovery_history_events_per_resend,omitempty"`
 
+	// AttemptsPerDelivery is the attempts the store logged (sent or not)
+	// per delivery (rate, fairness).
+	AttemptsPerDelivery float64 `json:"attempts_per_delivery,omitempty"`
+	// MaxPerSec is the most requests the receiver got in any one second,
+	// MeanPerSec the requests less one over the time from the first to
+	// the last (rate).
+	MaxPerSec  int     `json:"max_requests_per_s,omitempty"`
+	MeanPerSec float64 `json:"mean_requests_per_s,omitempty"`
+	// QuietLagMs is from posting the quiet application's event to its
+	// arrival; BacklogAtPost and BacklogQueued are the busy application's
+	// deliveries not yet arrived when it was posted and when it arrived
+	// (fairness).
+	QuietLagMs    float64 `json:"quiet_lag_ms,omitempty"`
+	BacklogAtPost int     `json:"backlog_queued_at_quiet_post,omitempty"`
+	BacklogQueued int     `json:"backlog_queued_at_quiet_arrival,omitempty"`
+
 	LoadBefore string `json:"load_before"`
 	LoadAfter  string `json:"load_after"`
 }
@@ -307,6 +350,10 @@ func describe(s Scenario) string {
 		return fmt.Sprintf("%d failed deliveries of 1 subscriber recovered by one recover call", s.Events)
 	case KindResume:
 		return fmt.Sprintf("%d events x %d subscribers held by a pause, then resumed (clock from the resume)", s.Events, s.Subscribers)
+	case KindRate:
+		return fmt.Sprintf("%d events at once to 1 subscriber with rate_limit %g", s.Events, s.RateLimit)
+	case KindFairness:
+		return fmt.Sprintf("%d events queued for one application (receiver %s a request, %d delivery slots), then 1 for another", s.Events, s.ReceiverDelay, s.Slots)
 	}
 	return fmt.Sprintf("%d events x %d subscribers at once", s.Events, s.Subscribers)
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // receiver is the fastest webhook receiver that still tells what arrived:
-// it answers 204 at once and notes when each (subscriber, event) first
-// arrived. Subscriber n has the URL <base>/s/<n>.
+// it answers 204 at once (or after the subscriber's delay, see slow) and
+// notes when each (subscriber, event) first arrived and when every request
+// did. Subscriber n has the URL <base>/s/<n>.
 type receiver struct {
 	srv  *http.Server
 	base string
@@ -20,6 +21,8 @@ type receiver struct {
 	first  map[string]time.Time // "<n>|<webhook-id>" → first arrival
 	total  int
 	last   time.Time
+	times  map[string][]time.Time // subscriber → every request's arrival
+	delay  map[string]time.Duration
 	notify chan struct{}
 }
 
@@ -28,7 +31,8 @@ func startReceiver() (*receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &receiver{base: "http://" + l.Addr().String(), first: map[string]time.Time{}, notify: make(chan struct{}, 1)}
+	r := &receiver{base: "http://" + l.Addr().String(), first: map[string]time.Time{},
+		times: map[string][]time.Time{}, delay: map[string]time.Duration{}, notify: make(chan struct{}, 1)}
 	r.srv = &http.Server{Handler: http.HandlerFunc(r.serve), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = r.srv.Serve(l) }()
 	return r, nil
@@ -45,12 +49,46 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		r.first[key] = now
 		r.last = now
 	}
+	r.times[sub] = append(r.times[sub], now)
+	delay := r.delay[sub]
 	r.mu.Unlock()
 	select {
 	case r.notify <- struct{}{}:
 	default:
 	}
+	if delay > 0 {
+		time.Sleep(delay)
+	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// slow makes subscriber sub's requests take d each, as a real receiver's do.
+func (r *receiver) slow(sub string, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.delay[sub] = d
+}
+
+// requestTimes returns when each request to subscriber sub arrived,
+// repeats included, in order.
+func (r *receiver) requestTimes(sub string) []time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Time(nil), r.times[sub]...)
+}
+
+// arrivedBy counts the distinct deliveries to subscriber sub that had
+// arrived by t.
+func (r *receiver) arrivedBy(sub string, t time.Time) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for key, at := range r.first {
+		if strings.HasPrefix(key, sub+"|") && !at.After(t) {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *receiver) url(sub string) string { return r.base + "/s/" + sub }

@@ -55,6 +55,16 @@ func (r Report) WriteTable(w io.Writer) error {
 		fmt.Fprintln(w)
 	}
 	for _, x := range r.Results {
+		switch x.Scenario.Kind {
+		case KindRate:
+			fmt.Fprintf(w, "%s: rate_limit %g: at most %d requests in any one second, %.2f a second from the first to the last; %.2f attempts and %.1f history events per delivery\n",
+				x.label(), x.Scenario.RateLimit, x.MaxPerSec, x.MeanPerSec, x.AttemptsPerDelivery, x.EventsPerDelivery)
+		case KindFairness:
+			fmt.Fprintf(w, "%s: the quiet application's event arrived %.0f ms after its post, with %d of the busy one's %d events still queued (%d at the post); %.2f attempts and %.1f history events per delivery\n",
+				x.label(), x.QuietLagMs, x.BacklogQueued, x.Scenario.Events, x.BacklogAtPost, x.AttemptsPerDelivery, x.EventsPerDelivery)
+		}
+	}
+	for _, x := range r.Results {
 		if x.Error != "" {
 			fmt.Fprintf(w, "%s FAILED: %s\n", x.label(), x.Error)
 		}

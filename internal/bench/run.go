@@ -76,27 +76,43 @@ func (b *bench) run(ctx context.Context, sc Scenario) (res Result) {
 	}
 	eventType := "bench." + sanitize(sc.Name) + "." + b.tag
 	b.progress("  starting hookflow serve")
-	hf, err := startHookflow(ctx, b.opts.Hookflow, []string{
+	env := []string{
 		"HOOKFLOW_TEMPORAL_ADDRESS=" + address,
 		"HOOKFLOW_TEMPORAL_NAMESPACE=" + b.opts.Namespace,
 		"HOOKFLOW_TASK_QUEUE=bench-" + sanitize(sc.Name) + "-" + b.tag,
 		"HOOKFLOW_DATABASE_URL=" + dbURL,
 		"HOOKFLOW_ALLOW_PRIVATE_TARGETS=true",
 		"HOOKFLOW_API_KEYS=",
-	}, filepath.Join(dir, "hookflow.log"))
+	}
+	if sc.Slots > 0 {
+		env = append(env, "HOOKFLOW_DELIVERY_SLOTS="+itoa(sc.Slots))
+	}
+	hf, err := startHookflow(ctx, b.opts.Hookflow, env, filepath.Join(dir, "hookflow.log"))
 	if err != nil {
 		return fail(err)
 	}
 	defer hf.stop()
 
 	var recoverSub string
-	if sc.Kind == KindRecover {
+	var subs []appSub // the subscriptions whose attempts are counted
+	switch sc.Kind {
+	case KindRecover:
 		// After hookflow has migrated the database it runs on.
 		b.progress("  writing %d failed deliveries", sc.Events)
 		if recoverSub, err = createOutage(ctx, dbURL, eventType, sc.Events, recv); err != nil {
 			return fail(err)
 		}
-	} else {
+	case KindRate:
+		b.progress("  creating 1 subscription with rate_limit %g", sc.RateLimit)
+		if subs, err = setupRate(ctx, hf.url, eventType, sc, recv); err != nil {
+			return fail(err)
+		}
+	case KindFairness:
+		b.progress("  creating applications %s and %s, one subscription each", busyApp, quietApp)
+		if subs, err = setupFairness(ctx, hf.url, eventType, sc, recv); err != nil {
+			return fail(err)
+		}
+	default:
 		b.progress("  creating %d subscriptions", sc.Subscribers)
 		if err := createSubscriptions(ctx, hf.url, eventType, sc.Subscribers, recv); err != nil {
 			return fail(err)
@@ -130,6 +146,8 @@ func (b *bench) run(ctx context.Context, sc Scenario) (res Result) {
 	case KindResume:
 		// The clock runs from the resume: what was held is what it measures.
 		posts, start, err = b.holdAndResume(ctx, sc, pr, eventType)
+	case KindFairness:
+		posts, err = b.postFairness(ctx, sc, pr, eventType, recv, dbURL, &res)
 	default:
 		posts = b.postBurst(ctx, sc, pr, eventType)
 	}
@@ -180,6 +198,16 @@ func (b *bench) run(ctx context.Context, sc Scenario) (res Result) {
 	}
 	if recovery != "" {
 		if err := countRecoveryHistories(ctx, tc, recoverSub, &res); err != nil && res.Error == "" {
+			res.Error = err.Error()
+		}
+	}
+	switch sc.Kind {
+	case KindRate:
+		res.MaxPerSec, res.MeanPerSec = rates(recv.requestTimes("0"))
+	}
+	if len(subs) > 0 {
+		b.progress("  counting attempts")
+		if err := countAttempts(ctx, pr, subs, &res); err != nil && res.Error == "" {
 			res.Error = err.Error()
 		}
 	}
@@ -258,7 +286,7 @@ func createSubscriptions(ctx context.Context, apiURL, eventType string, n int, r
 	for range 8 {
 		wg.Go(func() {
 			for i := range work {
-				if err := createSubscription(ctx, hc, apiURL, map[string]any{
+				if _, err := createSubscription(ctx, hc, apiURL, "", map[string]any{
 					"url": recv.url(itoa(i)), "event_types": []string{eventType}, "secret": secret,
 				}); err != nil {
 					errs <- err
@@ -283,26 +311,49 @@ func createSubscriptions(ctx context.Context, apiURL, eventType string, n int, r
 	return errors.Join(sendErr, <-errs)
 }
 
-func createSubscription(ctx context.Context, hc *http.Client, apiURL string, body map[string]any) error {
+// createSubscription creates a subscription in app (empty: the default
+// application) and returns its id.
+func createSubscription(ctx context.Context, hc *http.Client, apiURL, app string, body map[string]any) (string, error) {
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := postJSON(ctx, hc, apiURL+appPath(app)+"/subscriptions", body, &out); err != nil {
+		return "", fmt.Errorf("create subscription: %w", err)
+	}
+	return out.ID, nil
+}
+
+// postJSON posts body to url, wants 201 Created, and decodes the answer
+// into out.
+func postJSON(ctx context.Context, hc *http.Client, url string, body map[string]any, out any) error {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/v1/subscriptions", bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("create subscription: %w", err)
+		return err
 	}
 	defer func() { _ = resp.Body.Close() }()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusCreated {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("create subscription: %s: %s", resp.Status, msg)
+		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(raw))
 	}
-	return nil
+	return json.Unmarshal(raw, out)
+}
+
+// appPath is the API's prefix for app's routes (empty: the default
+// application's shorthand).
+func appPath(app string) string {
+	if app == "" {
+		return "/v1"
+	}
+	return "/v1/applications/" + app
 }
 
 // producer posts events to the API.
@@ -326,9 +377,14 @@ func newProducer(url string, workers, payloadBytes int) *producer {
 }
 
 func (p *producer) post(ctx context.Context, id, eventType string) post {
+	return p.postIn(ctx, "", id, eventType)
+}
+
+// postIn posts an event to app (empty: the default application).
+func (p *producer) postIn(ctx context.Context, app, id, eventType string) post {
 	body, _ := json.Marshal(map[string]any{"type": eventType, "data": map[string]any{"bench": id, "pad": p.pad}})
 	out := post{id: id, sent: time.Now()}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url+"/v1/events", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url+appPath(app)+"/events", bytes.NewReader(body))
 	if err != nil {
 		out.err = err
 		return out
@@ -354,13 +410,18 @@ func eventID(eventType string, i int) string {
 }
 
 func (b *bench) postBurst(ctx context.Context, sc Scenario, p *producer, eventType string) []post {
+	return b.postBurstIn(ctx, sc, p, "", eventType)
+}
+
+// postBurstIn posts the scenario's events to app at once.
+func (b *bench) postBurstIn(ctx context.Context, sc Scenario, p *producer, app, eventType string) []post {
 	posts := make([]post, sc.Events)
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(p.workers, sc.Events) {
 		wg.Go(func() {
 			for i := range work {
-				posts[i] = p.post(ctx, eventID(eventType, i), eventType)
+				posts[i] = p.postIn(ctx, app, eventID(eventType, i), eventType)
 			}
 		})
 	}

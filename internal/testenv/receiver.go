@@ -15,10 +15,13 @@ import (
 type Request struct {
 	// Path is the request's URL path, which tells subscriptions that
 	// share one receiver apart.
-	Path   string
-	Header http.Header
-	Body   []byte
-	At     time.Time
+	Path string
+	// RemoteAddr is the sender's address, which tells the process that
+	// sent it (its socket's port) when several send from one host.
+	RemoteAddr string
+	Header     http.Header
+	Body       []byte
+	At         time.Time
 	// VerifyErr is what the Standard Webhooks library said of its
 	// signature, when the receiver knows the secret.
 	VerifyErr error
@@ -54,7 +57,7 @@ func (r *Receiver) SetSecret(secret string) {
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
-	rec := Request{Path: req.URL.Path, Header: req.Header.Clone(), Body: body, At: time.Now()}
+	rec := Request{Path: req.URL.Path, RemoteAddr: req.RemoteAddr, Header: req.Header.Clone(), Body: body, At: time.Now()}
 	if r.secret != "" {
 		wh, err := standardwebhooks.NewWebhook(r.secret)
 		if err == nil {
@@ -77,6 +80,13 @@ func (r *Receiver) Requests() []Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]Request(nil), r.requests...)
+}
+
+// Nth returns the n-th request (from 1, as Respond numbers them).
+func (r *Receiver) Nth(n int) Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.requests[n-1]
 }
 
 // Count is how many requests arrived.
