@@ -31,6 +31,11 @@ const (
 	// attempt was spent. The details hold the attempt, whose NextAttemptAt
 	// is the end of the hold.
 	ErrTypeHeld = "Held"
+	// ErrTypeThrottled: the subscription's rate_limit or max_in_flight had
+	// no turn within the attempt's budget; nothing was sent and no attempt
+	// was spent. The details hold the attempt, whose NextAttemptAt is when
+	// to try again.
+	ErrTypeThrottled = "Throttled"
 )
 
 // Activities is the worker's shared state for all activities.

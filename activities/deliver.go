@@ -139,6 +139,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Att
 		return delivery.Attempt{}, fmt.Errorf("load event %s: %w", in.EventID, err)
 	}
 
+	var throttled *throttledError
 	release, err := a.throttle(ctx, in, sub, a.attemptTimeout(in))
 	switch {
 	case err == nil:
@@ -149,7 +150,11 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (delivery.Att
 		a.post(ctx, in, sub, event.Payload, &res)
 		release()
 		a.Metrics.Attempt(sub.ID, time.Since(start), res.Kind == delivery.KindAnswered && res.StatusCode >= 200 && res.StatusCode < 300)
-	case errors.Is(err, errThrottled), ctx.Err() != nil:
+	case errors.As(err, &throttled):
+		// Nothing was sent and no attempt is spent: the workflow waits.
+		res.Kind, res.Error, res.RetryAfter = delivery.KindThrottled, err.Error(), max(0, throttled.Until.Sub(a.now()))
+		return a.report(ctx, in, sub.URL, res)
+	case ctx.Err() != nil:
 		// Nothing was sent; a cancel while waiting ends as one in flight.
 		res.Kind, res.Error = delivery.KindNotSent, err.Error()
 	default:
@@ -196,6 +201,11 @@ func (a *Activities) report(ctx context.Context, in DeliverInput, target string,
 // decided is report with the decision made.
 func (a *Activities) decided(ctx context.Context, in DeliverInput, target string, res delivery.Attempt, d delivery.Decision) (delivery.Attempt, error) {
 	now := a.now()
+	if d.Outcome == delivery.Wait {
+		res.NextAttemptAt = d.NextAttemptAt
+		return res, temporal.NewApplicationErrorWithOptions(res.Error, ErrTypeThrottled,
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}, Category: temporal.ApplicationErrorCategoryBenign})
+	}
 	if d.Outcome == delivery.Hold {
 		res.NextAttemptAt = d.NextAttemptAt
 		if err := a.Store.SetDeliveryStatus(ctx, in.DeliveryID, d.Status, d.NextAttemptAt); err != nil {

@@ -472,3 +472,34 @@ func TestACancelledDeliveryStaysCancelled(t *testing.T) {
 	require.Len(t, as, 1, "the late attempt is still in the log")
 	require.Equal(t, 1, d.Attempts)
 }
+
+// An attempt whose rate_limit turn is later than it can wait sends
+// nothing, spends no attempt, takes no turn (the schedule is left for an
+// attempt that can use it) and says when to try again; so does one that
+// finds no max_in_flight slot in time.
+func TestAThrottledAttemptWaitsInItsWorkflowAndLeavesTheScheduleAlone(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	f := newFixture(t, srv.URL)
+	_, err := f.store.ModifySubscription(context.Background(), store.DefaultApplication, f.sub.ID, func(s *store.Subscription) error {
+		s.RateLimit = 0.001 // one request every 1,000 s, past the test activity's 10 min deadline
+		return nil
+	})
+	require.NoError(t, err)
+	real := time.Now()
+	f.acts.Now = time.Now
+	_, err = f.deliver(t)
+	require.NoError(t, err, "the first turn is now")
+	for range 2 {
+		_, err = f.deliver(t)
+		res, appErr := attemptOf(t, err)
+		require.Equal(t, activities.ErrTypeThrottled, appErr.Type())
+		require.Equal(t, delivery.KindThrottled, res.Kind)
+		require.WithinDuration(t, real.Add(1000*time.Second), res.NextAttemptAt, 2*time.Second,
+			"the next free turn, the same for both: neither took one")
+	}
+	require.EqualValues(t, 1, hits.Load())
+	_, as := f.delivery(t)
+	require.Len(t, as, 1, "a throttled attempt is no attempt")
+}

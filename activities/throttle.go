@@ -24,23 +24,36 @@ const (
 	// a slot: each try is a short write transaction, so many waiting
 	// attempts back off to about one try a second each.
 	flightPollMin = 20 * time.Millisecond
-	flightPollMax = time.Second
+	flightPollMax = 500 * time.Millisecond
+	// flightRetryAfter is how long a delivery that found no max_in_flight
+	// slot within its attempt's budget waits, in its workflow, before it
+	// tries again.
+	flightRetryAfter = 2 * time.Second
 	// throttleReserve is what the activity keeps of its deadline beyond the
 	// request's own timeout, for logging the attempt.
 	throttleReserve = 3 * time.Second
 )
 
-// errThrottled is a wait for a slot that did not end within the attempt's
-// budget.
-var errThrottled = fmt.Errorf("waited for the subscription's max_in_flight or rate_limit beyond the attempt's time; nothing was sent")
+// throttledError is a wait for a slot or a turn that would not end within
+// the attempt's budget: nothing was sent, and the delivery waits in its
+// workflow (a durable timer, no worker slot held) until Until, spending no
+// attempt.
+type throttledError struct {
+	Limit string
+	Until time.Time
+}
+
+func (e *throttledError) Error() string {
+	return fmt.Sprintf("waiting for the subscription's %s: nothing was sent; next try at %s", e.Limit, e.Until.UTC().Format(time.RFC3339Nano))
+}
 
 // throttle waits until the subscription's limits let this attempt send: a
 // max_in_flight slot first (leased in the store, shared by every worker),
 // then its turn in the rate_limit schedule (also in the store). It returns
 // the release of the slot, to call once the request has ended. A wait that
 // would not leave the attempt its timeout before the activity's deadline
-// ends with errThrottled: the attempt is logged as not sent and retried on
-// the backoff schedule, rather than timing out unlogged.
+// ends with a *throttledError, before taking the turn it could not use:
+// the delivery waits in its workflow and tries again, spending no attempt.
 func (a *Activities) throttle(ctx context.Context, in DeliverInput, sub store.Subscription, timeout time.Duration) (func(), error) {
 	release := func() {}
 	if sub.MaxInFlight <= 0 && sub.RateLimit <= 0 {
@@ -68,7 +81,7 @@ func (a *Activities) throttle(ctx context.Context, in DeliverInput, sub store.Su
 				defer waiting()
 			}
 			if time.Now().Add(poll).After(latest) {
-				return nil, errThrottled
+				return nil, &throttledError{Limit: metrics.LimitMaxInFlight, Until: a.now().Add(flightRetryAfter)}
 			}
 			if err := sleep(ctx, poll); err != nil {
 				return nil, err
@@ -85,18 +98,20 @@ func (a *Activities) throttle(ctx context.Context, in DeliverInput, sub store.Su
 		}
 	}
 	if sub.RateLimit > 0 {
-		at, err := a.Store.ReserveSend(ctx, sub.ID, time.Duration(float64(time.Second)/sub.RateLimit), a.now())
+		now := a.now()
+		at, ok, err := a.Store.ReserveSend(ctx, sub.ID, time.Duration(float64(time.Second)/sub.RateLimit), now, now.Add(time.Until(latest)))
 		if err != nil {
 			release()
 			return nil, err
 		}
-		// A turn reserved and not used is a gap in the schedule, never a
-		// burst: the limit holds.
-		wait := at.Sub(a.now())
-		if time.Now().Add(wait).After(latest) {
+		if !ok {
+			// The turn is later than this attempt can wait: it is left for
+			// an attempt that can, so that a burst does not push the
+			// schedule on by turns nobody uses.
 			release()
-			return nil, errThrottled
+			return nil, &throttledError{Limit: metrics.LimitRateLimit, Until: at}
 		}
+		wait := at.Sub(a.now())
 		if wait > 0 {
 			done := a.Metrics.Throttled(metrics.LimitRateLimit)
 			err := sleep(ctx, wait)

@@ -27,6 +27,11 @@ const (
 	// Decision.NextAttemptAt (the end of the hold), when it tries again
 	// and gives up if the subscription is still paused.
 	Hold Outcome = "hold"
+	// Wait: the subscription's flow control had no turn for the attempt in
+	// time. Nothing was sent and the attempt does not count; the delivery
+	// tries again at Decision.NextAttemptAt, its status unchanged (Status
+	// is empty).
+	Wait Outcome = "wait"
 )
 
 // Round is the attempts so far of the current round: how many were made,
@@ -86,7 +91,7 @@ type Decision struct {
 }
 
 // Final reports whether the delivery ends with this decision (Succeed, Gone
-// or Cancel); Retry, Hold and GiveUp leave it open.
+// or Cancel); Retry, Hold, Wait and GiveUp leave it open.
 func (d Decision) Final() bool {
 	return d.Outcome == Succeed || d.Outcome == Gone || d.Outcome == Cancel
 }
@@ -111,6 +116,8 @@ func Decide(p Policy, r Round, f Facts) Decision {
 	case f.Kind == KindSubscriptionDeleted, f.Kind == KindDisabled, f.StatusCode == 410:
 		// A 410 is the receiver's word even when its body broke off.
 		return Decision{Outcome: Gone, Status: StatusFailed}
+	case f.Kind == KindThrottled:
+		return Decision{Outcome: Wait, NextAttemptAt: f.At.Add(f.RetryAfter)}
 	case f.Kind == KindPaused:
 		switch {
 		case r.HeldUntil.IsZero():

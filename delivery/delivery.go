@@ -67,6 +67,10 @@ const (
 	// KindNotSent: nothing was sent (no flow-control slot in time, the
 	// request could not be signed or built).
 	KindNotSent Kind = "not_sent"
+	// KindThrottled: the subscription's rate_limit or max_in_flight had no
+	// turn within the attempt's time; nothing was sent, no attempt is
+	// spent, and the delivery tries again after RetryAfter (Outcome Wait).
+	KindThrottled Kind = "throttled"
 	// KindPaused: the subscription is paused; nothing was sent and no
 	// attempt is spent: the delivery is held (Outcome Hold).
 	KindPaused Kind = "paused"

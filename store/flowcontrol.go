@@ -60,20 +60,33 @@ func (s *SQL) ReleaseFlight(ctx context.Context, subscriptionID, holder string) 
 }
 
 // ReserveSend is one upsert: the row's next_at, or now when it is past,
-// is the caller's time, and next_at moves one interval beyond it.
-func (s *SQL) ReserveSend(ctx context.Context, subscriptionID string, interval time.Duration, now time.Time) (time.Time, error) {
+// is the caller's time, and next_at moves one interval beyond it, unless
+// that time is after latest: then the row is left as it is (the upsert's
+// condition is false and it returns no row) and a read says when the next
+// turn is free.
+func (s *SQL) ReserveSend(ctx context.Context, subscriptionID string, interval time.Duration, now, latest time.Time) (time.Time, bool, error) {
 	var next int64
 	query := `INSERT INTO rate_schedule (subscription_id, next_at) VALUES (?1, ?2 + ?3)
 		ON CONFLICT (subscription_id) DO UPDATE SET next_at = MAX(rate_schedule.next_at, ?2) + ?3
+		WHERE MAX(rate_schedule.next_at, ?2) <= ?4
 		RETURNING next_at`
 	if s.postgres {
 		query = `INSERT INTO rate_schedule (subscription_id, next_at) VALUES ($1, $2::bigint + $3::bigint)
 		ON CONFLICT (subscription_id) DO UPDATE SET next_at = GREATEST(rate_schedule.next_at, $2::bigint) + $3::bigint
+		WHERE GREATEST(rate_schedule.next_at, $2::bigint) <= $4::bigint
 		RETURNING next_at`
 	}
 	step := interval.Microseconds()
-	if err := s.db.QueryRowContext(ctx, query, subscriptionID, micros(now), step).Scan(&next); err != nil {
-		return time.Time{}, fmt.Errorf("store: reserve a send to %s: %w", subscriptionID, err)
+	err := s.db.QueryRowContext(ctx, query, subscriptionID, micros(now), step, micros(latest)).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		var free int64
+		if err := getRow(ctx, s.db, &free, `SELECT next_at FROM rate_schedule WHERE subscription_id = ?`, subscriptionID); err != nil {
+			return time.Time{}, false, fmt.Errorf("store: read the send schedule of %s: %w", subscriptionID, err)
+		}
+		return fromMicros(free), false, nil
 	}
-	return fromMicros(next - step), nil
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: reserve a send to %s: %w", subscriptionID, err)
+	}
+	return fromMicros(next - step), true, nil
 }

@@ -228,8 +228,11 @@ type FlowControl interface {
 	// ReleaseFlight frees holder's slot; one not held is no error.
 	ReleaseFlight(ctx context.Context, subscriptionID, holder string) error
 	// ReserveSend takes the subscription's next send time at or after now
-	// and moves the schedule on by interval: the caller sends then.
-	ReserveSend(ctx context.Context, subscriptionID string, interval time.Duration, now time.Time) (time.Time, error)
+	// and moves the schedule on by interval: the caller sends then. A next
+	// send time after latest is not taken (false): the caller learns when
+	// it is and the schedule stays as it was, so that an attempt that
+	// cannot wait that long leaves no gap behind it.
+	ReserveSend(ctx context.Context, subscriptionID string, interval time.Duration, now, latest time.Time) (time.Time, bool, error)
 }
 
 // EndpointHealth tracks whether subscriptions' receivers answer, from

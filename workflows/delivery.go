@@ -44,6 +44,12 @@ const versionRetryJitter = "retry-jitter"
 // marker is spent only on the deliveries that are held.
 const versionHold = "hold-paused"
 
+// versionThrottleWait marks runs that wait in the workflow, spending no
+// attempt, when the subscription's rate_limit or max_in_flight had no turn
+// for an attempt in time (Outcome Wait). Before it such an attempt failed
+// and counted; those histories hold no Throttled result.
+const versionThrottleWait = "throttle-wait"
+
 // continueAsNewAfter is the history length past which a delivery that keeps
 // failing continues as new, far below Temporal's 4,096-event suggestion
 // for a workflow whose events are small.
@@ -257,6 +263,14 @@ func (r *deliveryRun) schedule(ctx workflow.Context, d delivery.Decision, record
 		return phaseCancelling, nil
 	case delivery.Succeed, delivery.Gone:
 		return phaseDone, r.setStatus(ctx, d.Status)
+	case delivery.Wait:
+		// The status stays as it was: the delivery is still due.
+		workflow.GetVersion(ctx, versionThrottleWait, workflow.DefaultVersion, 1)
+		r.state.NextAttemptAt = d.NextAttemptAt
+		if r.shouldContinueAsNew(ctx) {
+			return phaseDone, r.continueAsNew(ctx)
+		}
+		return phaseBackoff, nil
 	case delivery.Hold:
 		// Only new runs meet a Held result (see versionHold); the marker
 		// records that this run knows the held phase.
@@ -429,11 +443,16 @@ func (r *deliveryRun) reported(ctx workflow.Context, in activities.DeliverInput,
 		if derr := appErr.Details(&res); derr != nil {
 			res = delivery.Attempt{Attempt: in.Attempt, Error: appErr.Error()}
 		}
-		if appErr.Type() == activities.ErrTypeHeld {
+		switch appErr.Type() {
+		case activities.ErrTypeHeld:
 			// Nothing was sent: the attempt is given back.
 			r.state.Attempts--
 			r.state.RoundAttempts--
 			return delivery.Decision{Outcome: delivery.Hold, Status: StatusHeld, NextAttemptAt: res.NextAttemptAt}, true
+		case activities.ErrTypeThrottled:
+			r.state.Attempts--
+			r.state.RoundAttempts--
+			return delivery.Decision{Outcome: delivery.Wait, NextAttemptAt: res.NextAttemptAt}, true
 		}
 		r.state.HeldUntil = time.Time{}
 		r.remember(res)

@@ -558,3 +558,22 @@ func TestWakePagesThroughEveryUnfinishedStatus(t *testing.T) {
 	}
 	require.Equal(t, []string{"pending/", "delivering/", "retrying/", "retrying/d500", "held/"}, got)
 }
+
+// An attempt that found no flow-control turn in time is given back: the
+// delivery waits in its workflow until the turn and tries again, its
+// status and attempt count as they were.
+func TestAThrottledAttemptWaitsForItsTurnAndSpendsNoAttempt(t *testing.T) {
+	env := newDeliveryEnv(t, func(_ context.Context, in activities.DeliverInput, now time.Time) (delivery.Attempt, error) {
+		if len(in.DeliveryID) > 0 && in.Attempt == 1 && !in.RoundStart.IsZero() && now.Sub(in.RoundStart) < 30*time.Second {
+			return delivery.Attempt{}, temporal.NewApplicationErrorWithOptions("waiting for the subscription's rate_limit", activities.ErrTypeThrottled,
+				temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{delivery.Attempt{Attempt: in.Attempt, Kind: delivery.KindThrottled, NextAttemptAt: now.Add(30 * time.Second)}}})
+		}
+		return delivery.Attempt{Attempt: in.Attempt, StatusCode: 200}, nil
+	})
+	env.ExecuteWorkflow(workflows.DeliveryWorkflowName, deliveryInput())
+	require.Equal(t, workflows.DeliveryResult{Status: workflows.StatusSucceeded, Attempts: 1}, env.result(t))
+	require.Len(t, env.at, 2)
+	require.Equal(t, 30*time.Second, env.at[1].Sub(env.at[0]))
+	require.Equal(t, 1, env.attempts[1].Attempt, "the throttled try was no attempt")
+	require.Equal(t, []string{workflows.StatusSucceeded}, env.statuses, "no status change while waiting")
+}

@@ -99,15 +99,29 @@ func exerciseFlowControl(t *testing.T, newStore func(t *testing.T) store.Store) 
 		interval := 250 * time.Millisecond
 		var got []time.Time
 		for range 3 {
-			at, err := s.ReserveSend(t.Context(), "sub_rate", interval, t0)
+			at, ok, err := s.ReserveSend(t.Context(), "sub_rate", interval, t0, t0.Add(time.Second))
 			require.NoError(t, err)
+			require.True(t, ok)
 			got = append(got, at)
 		}
 		require.Equal(t, []time.Time{stored(t0), stored(t0.Add(interval)), stored(t0.Add(2 * interval))}, got)
+		// A turn later than the caller can wait is not taken, and leaves
+		// the schedule as it was.
+		for range 2 {
+			at, ok, err := s.ReserveSend(t.Context(), "sub_rate", interval, t0, t0.Add(interval))
+			require.NoError(t, err)
+			require.False(t, ok)
+			require.Equal(t, stored(t0.Add(3*interval)), at, "when the next turn is free")
+		}
+		at, ok, err := s.ReserveSend(t.Context(), "sub_rate", interval, t0, t0.Add(3*interval))
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, stored(t0.Add(3*interval)), at)
 		// After a quiet spell the schedule starts from now, not from the past.
 		much := t0.Add(time.Hour)
-		at, err := s.ReserveSend(t.Context(), "sub_rate", interval, much)
+		at, ok, err = s.ReserveSend(t.Context(), "sub_rate", interval, much, much)
 		require.NoError(t, err)
+		require.True(t, ok)
 		require.Equal(t, stored(much), at)
 	})
 
@@ -116,7 +130,7 @@ func exerciseFlowControl(t *testing.T, newStore func(t *testing.T) store.Store) 
 		s := newStore(t)
 		sub := newSubscription("sub_gone", "order.created")
 		createSubscriptions(t, s, sub)
-		_, err := s.ReserveSend(t.Context(), sub.ID, time.Hour, t0)
+		_, _, err := s.ReserveSend(t.Context(), sub.ID, time.Hour, t0, t0)
 		require.NoError(t, err)
 		ok, err := s.AcquireFlight(t.Context(), sub.ID, "h", 1, t0, t0.Add(time.Hour))
 		require.NoError(t, err)
@@ -124,7 +138,7 @@ func exerciseFlowControl(t *testing.T, newStore func(t *testing.T) store.Store) 
 		require.NoError(t, s.DeleteSubscription(t.Context(), store.DefaultApplication, sub.ID))
 
 		createSubscriptions(t, s, sub)
-		at, err := s.ReserveSend(t.Context(), sub.ID, time.Hour, t0)
+		at, _, err := s.ReserveSend(t.Context(), sub.ID, time.Hour, t0, t0)
 		require.NoError(t, err)
 		require.Equal(t, stored(t0), at, "no schedule left from before")
 		ok, err = s.AcquireFlight(t.Context(), sub.ID, "other", 1, t0, t0.Add(time.Hour))
