@@ -185,6 +185,10 @@ type Result struct {
 	HistoryEvents        int     `json:"history_events"`
 	EventsPerDelivery    float64 `json:"history_events_per_delivery"`
 	EventRuns            int     `json:"event_workflow_runs"`
+	// EventRunEvents is the history events of every event workflow run
+	// alone, so that the per-delivery figure splits into the fan-out's
+	// share and the deliveries'.
+	EventRunEvents int `json:"event_run_events"`
 	MaxEventRunEvents    int64   `json:"max_event_run_events"`
 	MaxEventRunBytes     int64   `json:"max_event_run_bytes"`
 	WorkflowTaskFailures int     `json:"workflow_task_failures"`

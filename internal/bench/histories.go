@@ -104,6 +104,9 @@ func countHistories(ctx context.Context, c client.Client, eventType string, res 
 			checked++
 		}
 		res.HistoryEvents += n
+		if info.GetType().GetName() == workflows.EventWorkflowName {
+			res.EventRunEvents += n
+		}
 	}
 	res.HistoriesChecked = checked
 	if deliveries > 0 {

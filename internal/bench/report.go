@@ -43,8 +43,12 @@ func (r Report) WriteTable(w io.Writer) error {
 		if x.Scenario.Kind == KindBaseline {
 			continue
 		}
-		fmt.Fprintf(w, "%s: event workflow runs %d (largest %d events, %d KiB); failed workflow tasks or child starts %d %v; %d histories read event by event",
-			x.label(), x.EventRuns, x.MaxEventRunEvents, x.MaxEventRunBytes>>10, x.WorkflowTaskFailures, x.FailureCauses, x.HistoriesChecked)
+		fanOut := 0.0
+		if d := x.Scenario.Deliveries(); d > 0 {
+			fanOut = float64(x.EventRunEvents) / float64(d)
+		}
+		fmt.Fprintf(w, "%s: event workflow runs %d (%.2f of the history events per delivery; largest %d events, %d KiB); failed workflow tasks or child starts %d %v; %d histories read event by event",
+			x.label(), x.EventRuns, fanOut, x.MaxEventRunEvents, x.MaxEventRunBytes>>10, x.WorkflowTaskFailures, x.FailureCauses, x.HistoriesChecked)
 		if x.Scenario.Kind == KindRecover {
 			fmt.Fprintf(w, "; recovery workflow runs %d, %d history events, %.3f per resent delivery", x.RecoveryRuns, x.RecoveryEvents, x.RecoveryEventsPerResend)
 		}
