@@ -182,17 +182,17 @@ type Result struct {
 	FirstAttemptP99Ms float64 `json:"first_attempt_p99_ms"`
 	LastDeliverySec   float64 `json:"last_delivery_s"`
 
-	HistoryEvents        int     `json:"history_events"`
-	EventsPerDelivery    float64 `json:"history_events_per_delivery"`
-	EventRuns            int     `json:"event_workflow_runs"`
+	HistoryEvents     int     `json:"history_events"`
+	EventsPerDelivery float64 `json:"history_events_per_delivery"`
+	EventRuns         int     `json:"event_workflow_runs"`
 	// EventRunEvents is the history events of every event workflow run
 	// alone, so that the per-delivery figure splits into the fan-out's
 	// share and the deliveries'.
-	EventRunEvents int `json:"event_run_events"`
-	MaxEventRunEvents    int64   `json:"max_event_run_events"`
-	MaxEventRunBytes     int64   `json:"max_event_run_bytes"`
-	WorkflowTaskFailures int     `json:"workflow_task_failures"`
-	HistoriesChecked     int     `json:"histories_checked"`
+	EventRunEvents       int   `json:"event_run_events"`
+	MaxEventRunEvents    int64 `json:"max_event_run_events"`
+	MaxEventRunBytes     int64 `json:"max_event_run_bytes"`
+	WorkflowTaskFailures int   `json:"workflow_task_failures"`
+	HistoriesChecked     int   `json:"histories_checked"`
 	// FailureCauses counts the failed or timed-out workflow tasks and
 	// failed child starts of the histories read, by cause.
 	FailureCauses map[string]int `json:"failure_causes,omitempty"`
