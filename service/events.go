@@ -113,7 +113,7 @@ func (s *Service) Publish(ctx context.Context, app string, in NewEvent) (Accepte
 		}
 		return Accepted{}, err
 	}
-	if pending := s.Dispatch.Status().Pending; s.MaxPendingEvents > 0 && pending >= s.MaxPendingEvents {
+	if pending, full := s.backlogFull(ctx); full {
 		if acc, ok := replay(); ok {
 			return acc, nil
 		}
@@ -149,6 +149,22 @@ func (s *Service) Publish(ctx context.Context, app string, in NewEvent) (Accepte
 	s.Dispatch.Accepted()
 	s.log().Info("event accepted", "application", app, "event", ev.ID, "type", ev.Type, "workflow_id", ev.WorkflowID)
 	return acc, nil
+}
+
+// backlogFull reports whether MaxPendingEvents events wait for their
+// workflows, and how many do. The dispatcher's estimate answers at once; it
+// can count an accept that raced its last count twice, so when it says
+// full the store is asked, a count only a full backlog pays for, and a
+// producer is never refused for an event that is not there.
+func (s *Service) backlogFull(ctx context.Context) (int, bool) {
+	pending := s.Dispatch.Status().Pending
+	if s.MaxPendingEvents <= 0 || pending < s.MaxPendingEvents {
+		return pending, false
+	}
+	if st, err := s.Store.OutboxStats(ctx); err == nil {
+		pending = st.Pending
+	}
+	return pending, pending >= s.MaxPendingEvents
 }
 
 func accepted(ev store.Event) Accepted {
