@@ -339,7 +339,10 @@ func (b *browser) waitFor(t *testing.T, cond, refresh string) {
 			t.Fatalf("the page never showed %s; it shows: %s", cond, eval[string](t, b, "document.body.innerText"))
 		}
 		if refresh != "" {
-			b.do(t, chromedp.Click(chromedp.CSS(refresh)))
+			// Clicked in the page, not through a node id: the re-render the
+			// last click started may replace the button between the lookup
+			// of a node and the click on it ("Could not find node").
+			eval[bool](t, b, fmt.Sprintf(`(function () { const e = document.querySelector(%q); if (e) { e.click(); } return true; })()`, refresh))
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
