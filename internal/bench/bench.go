@@ -188,11 +188,14 @@ type Result struct {
 	// EventRunEvents is the history events of every event workflow run
 	// alone, so that the per-delivery figure splits into the fan-out's
 	// share and the deliveries'.
-	EventRunEvents       int   `json:"event_run_events"`
-	MaxEventRunEvents    int64 `json:"max_event_run_events"`
-	MaxEventRunBytes     int64 `json:"max_event_run_bytes"`
-	WorkflowTaskFailures int   `json:"workflow_task_failures"`
-	HistoriesChecked     int   `json:"histories_checked"`
+	EventRunEvents int `json:"event_run_events"`
+	// EventRunEventTypes counts the events of the event runs read event
+	// by event (HistoriesChecked), by type.
+	EventRunEventTypes   map[string]int `json:"event_run_event_types,omitempty"`
+	MaxEventRunEvents    int64          `json:"max_event_run_events"`
+	MaxEventRunBytes     int64          `json:"max_event_run_bytes"`
+	WorkflowTaskFailures int            `json:"workflow_task_failures"`
+	HistoriesChecked     int            `json:"histories_checked"`
 	// FailureCauses counts the failed or timed-out workflow tasks and
 	// failed child starts of the histories read, by cause.
 	FailureCauses map[string]int `json:"failure_causes,omitempty"`

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -92,7 +93,8 @@ func countHistories(ctx context.Context, c client.Client, eventType string, res 
 		// limits) up to the bound, and a few deliveries besides.
 		read := checked < checkedHistories && (info.GetType().GetName() == workflows.EventWorkflowName || checked < 20)
 		if read || n == 0 {
-			events, failures, err := readHistory(ctx, c, info.GetExecution().GetWorkflowId(), info.GetExecution().GetRunId(), res)
+			events, failures, err := readHistory(ctx, c, info.GetExecution().GetWorkflowId(), info.GetExecution().GetRunId(),
+				info.GetType().GetName() == workflows.EventWorkflowName, res)
 			if err != nil {
 				return err
 			}
@@ -117,7 +119,10 @@ func countHistories(ctx context.Context, c client.Client, eventType string, res 
 
 // readHistory counts a run's history events and its failed workflow tasks
 // and child starts, noting their causes in res.
-func readHistory(ctx context.Context, c client.Client, workflowID, runID string, res *Result) (events, failures int, err error) {
+// The event types of the event runs read are counted in
+// res.EventRunEventTypes when fanOut is set, to tell where a fan-out's
+// events go.
+func readHistory(ctx context.Context, c client.Client, workflowID, runID string, fanOut bool, res *Result) (events, failures int, err error) {
 	it := c.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
@@ -125,6 +130,12 @@ func readHistory(ctx context.Context, c client.Client, workflowID, runID string,
 			return 0, 0, fmt.Errorf("history of %s: %w", workflowID, err)
 		}
 		events++
+		if fanOut {
+			if res.EventRunEventTypes == nil {
+				res.EventRunEventTypes = map[string]int{}
+			}
+			res.EventRunEventTypes[strings.TrimPrefix(ev.GetEventType().String(), "EVENT_TYPE_")]++
+		}
 		cause := ""
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:
