@@ -92,3 +92,26 @@ func distinctEvents(r *testenv.Receiver) int {
 	}
 	return len(seen)
 }
+
+// A rate_limit turn further out than an attempt can wait (about 7 s) is
+// waited for in the workflow: rate_limit 0.1 (one request every 10 s) and
+// two events: the second is sent at its turn, 10 s after the first, in one
+// attempt, and no turn was lost on the way.
+func TestALongRateLimitWaitIsWaitedInTheWorkflow(t *testing.T) {
+	h := testenv.StartHookflow(t, tp, app.ModeServe, nil)
+	r := testenv.NewReceiver(t)
+	sub := subscribeWith(t, h, r.URL, map[string]any{"rate_limit": 0.1}, "slow.*")
+	first := publish(t, h, map[string]any{"id": "slow-turn-1", "type": "slow.item", "data": map[string]any{}})
+	waitDelivery(t, h, deliveryIDOf(t, h, first.ID, sub.ID), "succeeded", 1)
+	second := publish(t, h, map[string]any{"id": "slow-turn-2", "type": "slow.item", "data": map[string]any{}})
+	id := deliveryIDOf(t, h, second.ID, sub.ID)
+	d := waitDelivery(t, h, id, "succeeded", 1)
+	require.Equal(t, 1, d.Attempts[0].Attempt, "the wait spent no attempt")
+	reqs := r.Requests()
+	require.Len(t, reqs, 2)
+	gap := reqs[1].At.Sub(reqs[0].At)
+	t.Logf("the second request came %v after the first", gap.Round(time.Millisecond))
+	require.GreaterOrEqual(t, gap, 9500*time.Millisecond, "at its turn, not before")
+	require.Less(t, gap, 20*time.Second, "at its turn, not a backoff later")
+	saveHistory(t, d.WorkflowID, "", "delivery-throttled-wait.json")
+}

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/app"
@@ -96,19 +94,8 @@ func TestAnAttemptThatNeverReportedIsDecidedWithJitter(t *testing.T) {
 	require.Equal(t, 3, res.Attempts)
 	hist, err := testenv.History(context.Background(), tp.Client, d.WorkflowID, "")
 	require.NoError(t, err)
-	versions := map[string]int{}
-	for _, ev := range hist.GetEvents() {
-		m := ev.GetMarkerRecordedEventAttributes()
-		if ev.GetEventType() != enumspb.EVENT_TYPE_MARKER_RECORDED || m.GetMarkerName() != "Version" {
-			continue
-		}
-		var change string
-		var version int
-		dc := converter.GetDefaultDataConverter()
-		require.NoError(t, dc.FromPayloads(m.GetDetails()["change-id"], &change))
-		require.NoError(t, dc.FromPayloads(m.GetDetails()["version"], &version))
-		versions[change] = version
-	}
+	versions, err := testenv.VersionMarkers(hist)
+	require.NoError(t, err)
 	require.Contains(t, versions, "retry-jitter", "the history has the retry-jitter version marker")
 	require.Equal(t, 1, versions["retry-jitter"])
 	saveHistory(t, d.WorkflowID, "", "delivery-unreported-jitter.json")

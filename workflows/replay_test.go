@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/hookflow/hookflow/internal/testenv"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -64,30 +63,25 @@ func TestReplayRefusesAChangedRetention(t *testing.T) {
 	require.ErrorContains(t, err, "TMPRL1100")
 }
 
-// delivery-unreported-jitter.json (e2e TestAnAttemptThatNeverReportedIsDecidedWithJitter)
-// is the one recorded history of a workflow-side decision with jitter: an
-// attempt that never reported, decided behind GetVersion("retry-jitter")
-// at version 1. Its marker must stay in it, or the replay above would no
-// longer cover that branch.
-func TestReplayCoversRetryJitter(t *testing.T) {
-	f, err := os.Open(filepath.Join("testdata", "histories", "delivery-unreported-jitter.json"))
-	require.NoError(t, err)
-	defer func() { _ = f.Close() }()
-	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-	require.NoError(t, err)
-	versions := map[string]int{}
-	for _, ev := range h.GetEvents() {
-		m := ev.GetMarkerRecordedEventAttributes()
-		if ev.GetEventType() != enumspb.EVENT_TYPE_MARKER_RECORDED || m.GetMarkerName() != "Version" {
-			continue
-		}
-		var change string
-		var version int
-		dc := converter.GetDefaultDataConverter()
-		require.NoError(t, dc.FromPayloads(m.GetDetails()["change-id"], &change))
-		require.NoError(t, dc.FromPayloads(m.GetDetails()["version"], &version))
-		versions[change] = version
+// Every versioned branch of the workflows has a recorded history that
+// takes it, at the version it was released with: its marker must stay in
+// that file, or the replay above would no longer cover the branch.
+func TestReplayCoversEveryVersionedBranch(t *testing.T) {
+	for file, change := range map[string]string{
+		"delivery-unreported-jitter.json": "retry-jitter",
+		"delivery-held-then-resumed.json": "hold-paused",
+		"delivery-throttled-wait.json":    "throttle-wait",
+		"event-fan-out-last-batch.json":   "pause-for-child-starts",
+	} {
+		t.Run(file, func(t *testing.T) {
+			f, err := os.Open(filepath.Join("testdata", "histories", file))
+			require.NoError(t, err)
+			defer func() { _ = f.Close() }()
+			h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+			require.NoError(t, err)
+			versions, err := testenv.VersionMarkers(h)
+			require.NoError(t, err)
+			require.Equal(t, 1, versions[change], "%s takes the branch of %s at version 1", file, change)
+		})
 	}
-	require.Contains(t, versions, "retry-jitter")
-	require.Equal(t, 1, versions["retry-jitter"])
 }

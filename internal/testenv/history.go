@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -35,4 +37,28 @@ func SaveHistory(ctx context.Context, c client.Client, workflowID, runID, path s
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// VersionMarkers returns the change ids and versions of the
+// workflow.GetVersion markers in h, so that a test can check that a
+// recorded history covers a versioned branch.
+func VersionMarkers(h *historypb.History) (map[string]int, error) {
+	versions := map[string]int{}
+	dc := converter.GetDefaultDataConverter()
+	for _, ev := range h.GetEvents() {
+		m := ev.GetMarkerRecordedEventAttributes()
+		if ev.GetEventType() != enumspb.EVENT_TYPE_MARKER_RECORDED || m.GetMarkerName() != "Version" {
+			continue
+		}
+		var change string
+		var version int
+		if err := dc.FromPayloads(m.GetDetails()["change-id"], &change); err != nil {
+			return nil, err
+		}
+		if err := dc.FromPayloads(m.GetDetails()["version"], &version); err != nil {
+			return nil, err
+		}
+		versions[change] = version
+	}
+	return versions, nil
 }
