@@ -12,6 +12,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/ids"
@@ -103,6 +104,21 @@ func (a *Activities) Pause(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// inParallel runs fn for each index below n, at most limit at once,
+// heartbeating every limit starts so that a worker that dies mid-page is
+// noticed soon. The first error ends the others' contexts and is returned.
+func inParallel(ctx context.Context, n, limit int, fn func(ctx context.Context, i int) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	for i := range n {
+		if i%limit == 0 {
+			activity.RecordHeartbeat(ctx, i)
+		}
+		g.Go(func() error { return fn(gctx, i) })
+	}
+	return g.Wait()
 }
 
 func (a *Activities) now() time.Time {

@@ -9,7 +9,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/operational"
@@ -159,24 +158,19 @@ func (a *Activities) WakePage(ctx context.Context, in WakePageInput) (WakePageRe
 		return WakePageResult{}, err
 	}
 	res := WakePageResult{After: in.After, Done: len(page) < in.Limit}
-	c := activity.GetClient(ctx)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(WakeConcurrency)
-	for i, d := range page {
-		res.After = d.ID
-		if i%WakeConcurrency == 0 {
-			activity.RecordHeartbeat(ctx, i)
-		}
-		g.Go(func() error {
-			err := c.SignalWorkflow(gctx, d.WorkflowID, "", delivery.SignalWake, nil)
-			var notFound *serviceerror.NotFound
-			if err != nil && !errors.As(err, &notFound) {
-				return fmt.Errorf("wake %s: %w", d.ID, err)
-			}
-			return nil
-		})
+	if len(page) > 0 {
+		res.After = page[len(page)-1].ID
 	}
-	if err := g.Wait(); err != nil {
+	c := activity.GetClient(ctx)
+	err = inParallel(ctx, len(page), WakeConcurrency, func(ctx context.Context, i int) error {
+		err := c.SignalWorkflow(ctx, page[i].WorkflowID, "", delivery.SignalWake, nil)
+		var notFound *serviceerror.NotFound
+		if err != nil && !errors.As(err, &notFound) {
+			return fmt.Errorf("wake %s: %w", page[i].ID, err)
+		}
+		return nil
+	})
+	if err != nil {
 		return WakePageResult{}, err
 	}
 	res.Woken = len(page)

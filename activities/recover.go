@@ -9,7 +9,6 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/hookflow/hookflow/delivery"
 	"github.com/hookflow/hookflow/ids"
@@ -42,9 +41,9 @@ const (
 )
 
 // ResendConcurrency bounds the workflow starts one recovery page makes at
-// once. Subscriptions have no rate limit or in-flight cap yet (issue 13);
-// until they do, this and the delivery worker's slots are what bound how
-// hard a recovery presses on a receiver that has just come back.
+// once; how hard the resends then press on a receiver that has just come
+// back is the subscription's rate_limit and max_in_flight, which their
+// attempts obey like any other.
 const ResendConcurrency = 16
 
 // RecoverPageInput asks for one page of a recovery.
@@ -174,20 +173,12 @@ func (a *Activities) startAll(ctx context.Context, taskQueue string, resends []R
 		return nil
 	}
 	c := activity.GetClient(ctx)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(ResendConcurrency)
-	for i, r := range resends {
-		if i%ResendConcurrency == 0 {
-			activity.RecordHeartbeat(ctx, i)
+	return inParallel(ctx, len(resends), ResendConcurrency, func(ctx context.Context, i int) error {
+		if err := a.StartResend(ctx, c, taskQueue, resends[i]); err != nil {
+			return fmt.Errorf("start resend %s: %w", resends[i].DeliveryID, err)
 		}
-		g.Go(func() error {
-			if err := a.StartResend(gctx, c, taskQueue, r); err != nil {
-				return fmt.Errorf("start resend %s: %w", r.DeliveryID, err)
-			}
-			return nil
-		})
-	}
-	return g.Wait()
+		return nil
+	})
 }
 
 // FinishRecoveryInput records how a recovery ended.

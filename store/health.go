@@ -10,20 +10,20 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// MarkFailing implements EndpointHealth. Only the first failure of a run
-// writes: the rest find failing_since set and change nothing.
+// MarkFailing implements EndpointHealth, in one statement: a
+// subscription failing already keeps the start of its run. It is called
+// only for the first failure an attempt sees, so the write it always makes
+// is rare.
 func (s *SQL) MarkFailing(ctx context.Context, app, id string, at time.Time) (time.Time, error) {
-	if _, err := exec(ctx, s.db, `UPDATE subscriptions SET failing_since = ?
-		WHERE application_id = ? AND id = ? AND failing_since = 0`, micros(at), app, id); err != nil {
-		return time.Time{}, fmt.Errorf("store: mark %s failing: %w", id, err)
-	}
 	var since int64
-	err := getRow(ctx, s.db, &since, `SELECT failing_since FROM subscriptions WHERE application_id = ? AND id = ?`, app, id)
+	err := getRow(ctx, s.db, &since, `UPDATE subscriptions
+		SET failing_since = CASE WHEN failing_since = 0 THEN ? ELSE failing_since END
+		WHERE application_id = ? AND id = ? RETURNING failing_since`, micros(at), app, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, ErrNotFound
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("store: read failing_since of %s: %w", id, err)
+		return time.Time{}, fmt.Errorf("store: mark %s failing: %w", id, err)
 	}
 	return fromMicros(since), nil
 }
